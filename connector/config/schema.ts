@@ -1,0 +1,339 @@
+/**
+ * The one schema for both resources. Types, runtime validation, defaults, the CRD openAPIV3Schema
+ * and the Pulumi component args are all derived from the definitions in this file.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+import { Strict, StringEnum, IntEnum, withDefault, exactlyOneOf, type Resolved } from "./typebox-helpers";
+
+export const API_GROUP = "mq.iotoperations.azure.com";
+export const API_VERSION = "v1beta1";
+export const API_VERSION_FULL = `${API_GROUP}/${API_VERSION}`;
+export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/mqtt-kafka-connector/connector";
+export const DEFAULT_IMAGE_TAG = "0.1.0";
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export const COMPRESSIONS = ["none", "gzip", "snappy", "lz4"] as const;
+export const PARTITION_STRATEGIES = ["default", "static", "topic", "property"] as const;
+export const KAFKA_ACKS = ["zero", "one", "all"] as const;
+export const SASL_TYPES = ["plain", "scramSha256", "scramSha512"] as const;
+
+/** Event Hubs rejects produce requests above 1,046,528 bytes; we stay under 1,000,000. */
+export const MAX_REQUEST_BYTES = 1_000_000;
+
+const k8sName = (description: string) =>
+  Type.String({ description, minLength: 1, maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" });
+
+const Metadata = Type.Object(
+  {
+    name: k8sName("Name of the resource."),
+    namespace: Type.Optional(Type.String({ description: "Namespace of the resource.", minLength: 1 })),
+  },
+  { additionalProperties: true, description: "Standard Kubernetes object metadata." },
+);
+
+const VersionedName = Strict(
+  {
+    name: Type.String({ description: "Name of the Key Vault object.", minLength: 1 }),
+    version: Type.Optional(Type.String({ description: "Version of the Key Vault object; latest when omitted." })),
+  },
+  { description: "A Key Vault object reference." },
+);
+
+const Vault = Strict(
+  {
+    name: Type.String({ description: "Key Vault name.", minLength: 1 }),
+    directoryId: Type.String({ description: "Entra tenant (directory) ID of the vault.", minLength: 1 }),
+    credentials: Strict(
+      {
+        servicePrincipalLocalSecretName: Type.String({
+          description: "Kubernetes Secret with the service principal credentials the CSI driver uses to read the vault.",
+          minLength: 1,
+        }),
+      },
+      { description: "How the Secrets Store CSI driver authenticates to the vault." },
+    ),
+  },
+  { description: "The Azure Key Vault that holds the secret." },
+);
+
+const Tls = Strict(
+  {
+    tlsEnabled: Type.Boolean({ description: "Use TLS for the connection. Must be true for Event Hubs." }),
+    trustedCaCertificateConfigMap: Type.Optional(
+      Type.String({ description: "ConfigMap holding PEM CA certificates used to verify the server.", minLength: 1 }),
+    ),
+  },
+  { description: "TLS settings." },
+);
+
+const SaslToken = Type.Object(
+  {
+    secretName: Type.Optional(
+      Type.String({ description: "Kubernetes Secret with `password` (and optionally `username`) keys.", minLength: 1 }),
+    ),
+    keyVault: Type.Optional(
+      Strict(
+        {
+          username: Type.Optional(Type.String({ description: "SASL username, e.g. `$ConnectionString` for Event Hubs." })),
+          vault: Vault,
+          vaultSecret: VersionedName,
+        },
+        { description: "Read the password from Azure Key Vault." },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "Where the SASL password comes from.", ...exactlyOneOf(["secretName", "keyVault"]) },
+);
+
+const Sasl = Strict(
+  {
+    saslType: StringEnum(SASL_TYPES, { description: "SASL mechanism." }),
+    token: SaslToken,
+  },
+  { description: "SASL authentication (PLAIN or SCRAM)." },
+);
+
+const ManagedIdentity = Strict(
+  {
+    audience: Type.String({
+      description: "Token audience, `https://<namespace>.servicebus.windows.net` for Event Hubs.",
+      pattern: "^https://[^\\s/]+/?$",
+    }),
+  },
+  { description: "Entra ID (managed or workload identity) authentication via SASL OAUTHBEARER." },
+);
+
+const X509 = Type.Object(
+  {
+    secretName: Type.Optional(Type.String({ description: "Kubernetes TLS Secret (`tls.crt`, `tls.key`).", minLength: 1 })),
+    keyVault: Type.Optional(
+      Type.Object(
+        {
+          vault: Vault,
+          vaultCert: Type.Optional(VersionedName),
+          vaultCaChainSecret: Type.Optional(VersionedName),
+        },
+        {
+          additionalProperties: false,
+          description: "Read the client certificate from Azure Key Vault.",
+          ...exactlyOneOf(["vaultCert", "vaultCaChainSecret"]),
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "X.509 client certificate authentication.", ...exactlyOneOf(["secretName", "keyVault"]) },
+);
+
+const KafkaAuthType = Type.Object(
+  {
+    sasl: Type.Optional(Sasl),
+    systemAssignedManagedIdentity: Type.Optional(ManagedIdentity),
+    x509: Type.Optional(X509),
+  },
+  {
+    additionalProperties: false,
+    description: "Exactly one authentication method.",
+    ...exactlyOneOf(["sasl", "systemAssignedManagedIdentity", "x509"]),
+  },
+);
+
+const KafkaConnection = Strict(
+  {
+    endpoint: Type.String({
+      description: "Bootstrap servers as `host:port`, comma-separated for several.",
+      pattern: "^[^\\s,:]+:[0-9]{1,5}(,[^\\s,:]+:[0-9]{1,5})*$",
+    }),
+    tls: Tls,
+    authentication: Type.Optional(
+      Strict(
+        {
+          enabled: Type.Boolean({ description: "Authenticate to Kafka." }),
+          authType: KafkaAuthType,
+        },
+        { description: "Kafka authentication." },
+      ),
+    ),
+  },
+  { description: "Connection to Kafka or Event Hubs." },
+);
+
+const MqttAuthentication = Type.Object(
+  {
+    kubernetes: Type.Optional(
+      Strict(
+        {
+          tokenPath: Type.Optional(
+            Type.String({
+              description: "Service account token file. Default `/var/run/secrets/tokens/mqtt-client-token`, or `$MQTT_SAT_TOKEN_PATH`.",
+              minLength: 1,
+            }),
+          ),
+        },
+        { description: "MQTT v5 enhanced authentication with method `K8S-SAT`." },
+      ),
+    ),
+    x509: Type.Optional(
+      Strict(
+        { secretName: Type.String({ description: "Kubernetes TLS Secret (`tls.crt`, `tls.key`).", minLength: 1 }) },
+        { description: "X.509 client certificate." },
+      ),
+    ),
+    usernamePassword: Type.Optional(
+      Strict(
+        { secretName: Type.String({ description: "Kubernetes basic-auth Secret (`username`, `password`).", minLength: 1 }) },
+        { description: "MQTT username and password." },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: "Exactly one local broker authentication method.",
+    ...exactlyOneOf(["kubernetes", "x509", "usernamePassword"]),
+  },
+);
+
+const LocalBrokerConnection = Strict(
+  {
+    endpoint: withDefault(
+      Type.String({ description: "MQTT broker `host:port`.", pattern: "^[^\\s,:]+:[0-9]{1,5}$" }),
+      "localhost:1883",
+    ),
+    tls: withDefault(Tls, { tlsEnabled: false }),
+    authentication: Type.Optional(MqttAuthentication),
+  },
+  { description: "Connection to the MQTT v5 broker." },
+);
+
+const Image = Strict(
+  {
+    pullPolicy: withDefault(StringEnum(["Always", "IfNotPresent", "Never"] as const, { description: "Image pull policy." }), "IfNotPresent"),
+    repository: withDefault(Type.String({ description: "Image repository.", minLength: 1 }), DEFAULT_IMAGE_REPOSITORY),
+    tag: withDefault(Type.String({ description: "Image tag.", minLength: 1 }), DEFAULT_IMAGE_TAG),
+  },
+  { description: "Container image of the connector." },
+);
+
+export const KafkaConnectorSpec = Strict(
+  {
+    image: Image,
+    instances: Type.Integer({ description: "Number of connector instances (StatefulSet replicas).", minimum: 1, maximum: 1000 }),
+    clientIdPrefix: Type.Optional(
+      Type.String({ description: "Prefix of every MQTT client ID and Kafka client ID.", pattern: "^[A-Za-z0-9._-]{1,40}$" }),
+    ),
+    kafkaConnection: KafkaConnection,
+    localBrokerConnection: withDefault(LocalBrokerConnection, { endpoint: "localhost:1883", tls: { tlsEnabled: false } }),
+    logLevel: withDefault(StringEnum(LOG_LEVELS, { description: "Log level." }), "warn"),
+  },
+  { description: "Desired state of a Kafka connector." },
+);
+
+const routeName = Type.String({
+  description: "Unique name of the route.",
+  pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
+});
+const kafkaTopic = (description: string) =>
+  Type.String({ description, pattern: "^[A-Za-z0-9._-]{1,249}$" });
+const qos = (description: string) => withDefault(IntEnum([0, 1] as const, { description }), 1);
+
+const MqttToKafka = Strict(
+  {
+    name: routeName,
+    mqttTopic: Type.String({ description: "MQTT topic filter; `+` and `#` wildcards allowed.", minLength: 1, maxLength: 65535 }),
+    kafkaTopic: kafkaTopic("Kafka topic (event hub) to produce to."),
+    kafkaAcks: withDefault(StringEnum(KAFKA_ACKS, { description: "Acknowledgements required from Kafka: zero (0), one (1) or all (-1)." }), "all"),
+    qos: qos("QoS of the MQTT subscription."),
+    sharedSubscription: Type.Optional(
+      Strict(
+        {
+          groupName: Type.String({ description: "Shared subscription group name.", pattern: "^[^/+#\\s]+$" }),
+          groupMinimumShareNumber: withDefault(
+            Type.Integer({ description: "MQTT clients per instance subscribed to `$share/<groupName>/<mqttTopic>`.", minimum: 1, maximum: 64 }),
+            1,
+          ),
+        },
+        { description: "Spread the subscription over several clients." },
+      ),
+    ),
+  },
+  { description: "Route from MQTT to Kafka." },
+);
+
+const KafkaToMqtt = Strict(
+  {
+    name: routeName,
+    kafkaTopic: kafkaTopic("Kafka topic (event hub) to consume."),
+    mqttTopic: Type.String({ description: "MQTT topic to publish to (no wildcards).", minLength: 1, maxLength: 65535 }),
+    consumerGroupId: Type.Optional(Type.String({ description: "Kafka consumer group; defaults to the route name.", minLength: 1, maxLength: 255 })),
+    qos: qos("QoS of the MQTT publish. With 1 the offset is committed only after the PUBACK."),
+  },
+  { description: "Route from Kafka to MQTT." },
+);
+
+export const Route = Type.Object(
+  {
+    mqttToKafka: Type.Optional(MqttToKafka),
+    kafkaToMqtt: Type.Optional(KafkaToMqtt),
+  },
+  { additionalProperties: false, description: "A route: exactly one of mqttToKafka or kafkaToMqtt.", ...exactlyOneOf(["mqttToKafka", "kafkaToMqtt"]) },
+);
+
+const Batching = Strict(
+  {
+    enabled: withDefault(Type.Boolean({ description: "Hold messages up to latencyMs to build larger batches." }), false),
+    latencyMs: withDefault(Type.Integer({ description: "Longest time a message waits in a batch.", minimum: 0, maximum: 60000 }), 5),
+    maxMessages: withDefault(Type.Integer({ description: "Most messages in one batch.", minimum: 1, maximum: 1000000 }), 100000),
+    maxBytes: withDefault(Type.Integer({ description: "Most bytes in one batch.", minimum: 1, maximum: MAX_REQUEST_BYTES }), MAX_REQUEST_BYTES),
+  },
+  { description: "Batching of messages sent to Kafka." },
+);
+
+export const KafkaConnectorTopicMapSpec = Strict(
+  {
+    kafkaConnectorRef: k8sName("Name of the KafkaConnector this map belongs to."),
+    compression: withDefault(StringEnum(COMPRESSIONS, { description: "Compression of produced batches. Event Hubs accepts none and gzip only." }), "none"),
+    batching: withDefault(Batching, { enabled: false, latencyMs: 5, maxMessages: 100000, maxBytes: MAX_REQUEST_BYTES }),
+    partitionStrategy: withDefault(StringEnum(PARTITION_STRATEGIES, { description: "How produced messages are assigned to partitions." }), "default"),
+    partitionKeyProperty: Type.Optional(
+      Type.String({ description: "MQTT user property used as the key with partitionStrategy `property`.", minLength: 1 }),
+    ),
+    copyMqttProperties: withDefault(Type.Boolean({ description: "Copy MQTT properties to Kafka headers and back." }), false),
+    routes: Type.Array(Route, { description: "Routes between MQTT and Kafka.", minItems: 1 }),
+  },
+  { description: "Desired routes of a Kafka connector." },
+);
+
+const document = <K extends string, S extends typeof KafkaConnectorSpec | typeof KafkaConnectorTopicMapSpec>(kind: K, spec: S) =>
+  Type.Object(
+    {
+      apiVersion: Type.Unsafe<typeof API_VERSION_FULL>({ type: "string", enum: [API_VERSION_FULL], description: "API version." }),
+      kind: Type.Unsafe<K>({ type: "string", enum: [kind], description: "Resource kind." }),
+      metadata: Metadata,
+      spec,
+      status: Type.Optional(Type.Object({}, { additionalProperties: true, description: "Observed state (ignored by the connector)." })),
+    },
+    { additionalProperties: false },
+  );
+
+export const KafkaConnectorDocument = document("KafkaConnector", KafkaConnectorSpec);
+export const KafkaConnectorTopicMapDocument = document("KafkaConnectorTopicMap", KafkaConnectorTopicMapSpec);
+
+/** Input shapes, as a user writes them (defaulted fields optional). */
+export type KafkaConnectorSpecInput = Static<typeof KafkaConnectorSpec>;
+export type KafkaConnectorTopicMapSpecInput = Static<typeof KafkaConnectorTopicMapSpec>;
+
+/** Shapes after validation, with every default filled in. */
+export type KafkaConnectorResource = Resolved<typeof KafkaConnectorDocument>;
+export type KafkaConnectorTopicMapResource = Resolved<typeof KafkaConnectorTopicMapDocument>;
+export type KafkaConnectorSpecResolved = Resolved<typeof KafkaConnectorSpec>;
+export type TopicMapSpecResolved = Resolved<typeof KafkaConnectorTopicMapSpec>;
+export type RouteResolved = Resolved<typeof Route>;
+export type MqttToKafkaRoute = Resolved<typeof MqttToKafka>;
+export type KafkaToMqttRoute = Resolved<typeof KafkaToMqtt>;
+export type BatchingResolved = Resolved<typeof Batching>;
+export type TlsSettings = Resolved<typeof Tls>;
+export type KafkaConnectionSettings = Resolved<typeof KafkaConnection>;
+export type LocalBrokerConnectionSettings = Resolved<typeof LocalBrokerConnection>;
+export type KafkaAcks = (typeof KAFKA_ACKS)[number];
+export type Compression = (typeof COMPRESSIONS)[number];
+export type PartitionStrategy = (typeof PARTITION_STRATEGIES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,0 +1,41 @@
+/** Base error for everything the connector raises on purpose. */
+export class ConnectorError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  /** MQTT v5 reason code, when the error came from the MQTT broker. */
+  readonly reasonCode?: number;
+
+  constructor(code: string, message: string, opts: { retriable?: boolean; cause?: unknown; reasonCode?: number } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+    if (opts.reasonCode !== undefined) this.reasonCode = opts.reasonCode;
+  }
+}
+
+export interface ConfigProblem {
+  /** e.g. `examples/local/connector.yaml#1 KafkaConnector/demo` */
+  document: string;
+  /** Dotted field path, e.g. `spec.routes[0].mqttToKafka.qos`. */
+  path: string;
+  message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.document}: ${p.path || "(document)"}: ${p.message}`;
+}
+
+/** Invalid configuration. Never retriable: the process exits before it connects to anything. */
+export class ConfigError extends ConnectorError {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super("CONFIG_INVALID", `invalid configuration:\n${problems.map((p) => "  " + formatProblem(p)).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
+/** Wraps unknown thrown values so callers can rely on `.message`. */
+export function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
