@@ -1,0 +1,66 @@
+/**
+ * Releases items strictly in the order they were added, once each is completed.
+ *
+ * MQTT→Kafka: items are PUBACKs; a PUBACK may go out only after its Kafka ack and only after every
+ * PUBLISH received before it was acked (MQTT v5 §4.6). Kafka→MQTT: items are offsets; the commit
+ * position may only advance past offsets whose PUBACK arrived.
+ */
+export class OrderedLedger<T> {
+  private items: (T | undefined)[] = [];
+  private done: boolean[] = [];
+  private head = 0; // index in the arrays of the oldest unreleased entry
+  private base = 0; // sequence number of items[0]
+  private completedCount = 0;
+
+  /** Adds an item; returns its sequence number. */
+  add(item: T): number {
+    this.items.push(item);
+    this.done.push(false);
+    return this.base + this.items.length - 1;
+  }
+
+  /** Marks `seq` complete and returns the items that became releasable, oldest first. */
+  complete(seq: number): T[] {
+    const i = seq - this.base;
+    if (i < this.head || i >= this.items.length || this.done[i]) return [];
+    this.done[i] = true;
+    this.completedCount++;
+    const released: T[] = [];
+    while (this.head < this.items.length && this.done[this.head]) {
+      released.push(this.items[this.head] as T);
+      this.items[this.head] = undefined;
+      this.head++;
+      this.completedCount--;
+    }
+    if (this.head > 1024 && this.head * 2 > this.items.length) this.compact();
+    return released;
+  }
+
+  /** Entries added but not yet released. */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Entries completed but held back by an older incomplete one. */
+  get blocked(): number {
+    return this.completedCount;
+  }
+
+  /** Forgets everything (e.g. the connection the PUBACKs belonged to is gone). Returns what was pending. */
+  clear(): T[] {
+    const pending = this.items.slice(this.head).filter((x): x is T => x !== undefined);
+    this.base += this.items.length;
+    this.items = [];
+    this.done = [];
+    this.head = 0;
+    this.completedCount = 0;
+    return pending;
+  }
+
+  private compact(): void {
+    this.items = this.items.slice(this.head);
+    this.done = this.done.slice(this.head);
+    this.base += this.head;
+    this.head = 0;
+  }
+}

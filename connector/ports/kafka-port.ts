@@ -1,0 +1,197 @@
+import {
+  Kafka,
+  CompressionTypes,
+  CompressionCodecs,
+  logLevel as KafkaLogLevel,
+  type KafkaConfig,
+  type Producer,
+  type Consumer,
+  type SASLOptions,
+  type LogEntry,
+} from "kafkajs";
+import type { ConnectionOptions } from "node:tls";
+import type { Logger } from "../logger";
+import type { Compression } from "../config/schema";
+import { ConnectorError } from "../core/errors";
+import { lz4Codec, snappyCodec } from "./kafka-codecs";
+import type { ConsumerBatch, KafkaConsumerPort, KafkaPort, KafkaProducerPort, ProduceRequest } from "./types";
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  ssl?: ConnectionOptions;
+  sasl?: SASLOptions;
+  /** Event Hubs: metadata max age 180 s (idle connections close at 240 s), generous timeouts. */
+  eventHubs: boolean;
+  /** Where a new consumer group starts. */
+  offsetReset: "earliest" | "latest";
+  /** How often resolved offsets are committed; Event Hubs allows about 4 commits/s per partition. */
+  commitIntervalMs: number;
+  partitionsConsumedConcurrently: number;
+}
+
+CompressionCodecs[CompressionTypes.Snappy] = snappyCodec;
+CompressionCodecs[CompressionTypes.LZ4] = lz4Codec;
+
+const COMPRESSION: Record<Compression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+};
+
+function kafkaLogCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      const fields = { namespace: rest.namespace, broker: rest["broker"], error: rest["error"], retryCount: rest["retryCount"] };
+      // kafkajs logs routine rebalances at INFO; they are debug detail for us.
+      if (level === KafkaLogLevel.ERROR) log.error(fields, `kafka: ${message}`);
+      else if (level === KafkaLogLevel.WARN) log.warn(fields, `kafka: ${message}`);
+      else if (level === KafkaLogLevel.INFO) log.debug(fields, `kafka: ${message}`);
+      else log.trace(fields, `kafka: ${message}`);
+    };
+}
+
+export class KafkaJsPort implements KafkaPort {
+  private readonly kafka: Kafka;
+  private readonly clients: { disconnect(): Promise<void> }[] = [];
+
+  constructor(
+    private readonly s: KafkaSettings,
+    private readonly log: Logger,
+  ) {
+    const config: KafkaConfig = {
+      clientId: s.clientId,
+      brokers: s.brokers,
+      connectionTimeout: s.eventHubs ? 10_000 : 3_000,
+      authenticationTimeout: s.eventHubs ? 10_000 : 3_000,
+      requestTimeout: s.eventHubs ? 60_000 : 30_000,
+      retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8 },
+      logLevel: KafkaLogLevel.INFO,
+      logCreator: kafkaLogCreator(log),
+    };
+    if (s.ssl) config.ssl = s.ssl;
+    if (s.sasl) config.sasl = s.sasl;
+    this.kafka = new Kafka(config);
+  }
+
+  private get metadataMaxAge(): number {
+    return this.s.eventHubs ? 180_000 : 300_000;
+  }
+
+  producer(): KafkaProducerPort {
+    const producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      metadataMaxAge: this.metadataMaxAge,
+      // Routes keep one request in flight each, which keeps per-partition order across retries.
+      idempotent: false,
+    });
+    this.clients.push(producer);
+    return new ProducerAdapter(producer);
+  }
+
+  consumer(groupId: string, topic: string): KafkaConsumerPort {
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      metadataMaxAge: this.metadataMaxAge,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 1_048_576,
+    });
+    this.clients.push(consumer);
+    return new ConsumerAdapter(consumer, topic, this.s);
+  }
+
+  async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const wanted = [...new Set(topics)];
+      const missing = wanted.filter((t) => !existing.has(t));
+      if (missing.length) {
+        throw new ConnectorError(
+          "KAFKA_TOPIC_MISSING",
+          `Kafka topic${missing.length > 1 ? "s" : ""} ${missing.map((t) => JSON.stringify(t)).join(", ")} do${missing.length > 1 ? "" : "es"} not exist; create ${missing.length > 1 ? "them" : "it"} (on Event Hubs: an event hub with the same name). The connector never creates topics.`,
+        );
+      }
+      const md = await admin.fetchTopicMetadata({ topics: wanted });
+      return new Map(md.topics.map((t) => [t.name, t.partitions.length]));
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.disconnect().catch((e: unknown) => this.log.warn({ err: String(e) }, "Kafka disconnect failed"))));
+  }
+}
+
+class ProducerAdapter implements KafkaProducerPort {
+  constructor(private readonly p: Producer) {}
+  connect(): Promise<void> {
+    return this.p.connect();
+  }
+  async send(req: ProduceRequest): Promise<void> {
+    await this.p.send({
+      topic: req.topic,
+      acks: req.acks,
+      compression: COMPRESSION[req.compression],
+      messages: req.records.map((r) => ({
+        key: r.key,
+        value: r.value,
+        partition: r.partition,
+        ...(r.headers ? { headers: r.headers } : {}),
+        ...(r.timestamp ? { timestamp: r.timestamp } : {}),
+      })),
+    });
+  }
+  disconnect(): Promise<void> {
+    return this.p.disconnect();
+  }
+}
+
+class ConsumerAdapter implements KafkaConsumerPort {
+  constructor(
+    private readonly c: Consumer,
+    private readonly topic: string,
+    private readonly s: KafkaSettings,
+  ) {}
+  async connect(): Promise<void> {
+    await this.c.connect();
+    await this.c.subscribe({ topics: [this.topic], fromBeginning: this.s.offsetReset === "earliest" });
+  }
+  async run(onBatch: (batch: ConsumerBatch) => Promise<void>): Promise<void> {
+    await this.c.run({
+      autoCommit: true,
+      autoCommitInterval: this.s.commitIntervalMs,
+      autoCommitThreshold: null,
+      // Offsets are resolved by the route only after the MQTT PUBACK, never by kafkajs.
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.s.partitionsConsumedConcurrently,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        await onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          records: batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: m.headers ?? {},
+            timestamp: m.timestamp,
+          })),
+          resolveOffset,
+          heartbeat,
+          isActive: () => isRunning() && !isStale(),
+        });
+      },
+    });
+  }
+  disconnect(): Promise<void> {
+    return this.c.disconnect();
+  }
+}

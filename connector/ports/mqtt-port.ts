@@ -1,0 +1,266 @@
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from "mqtt";
+import type { Logger } from "../logger";
+import { OrderedLedger } from "../core/ordered-ledger";
+import { ConnectorError } from "../core/errors";
+import type { MqttProperties } from "../core/properties";
+import type { InboundMqttMessage, MqttPort, MqttPublisher, MqttSubscriberOptions, MqttSubscription } from "./types";
+
+/** Connection settings shared by every client of one connector (built from localBrokerConnection). */
+export interface MqttConnectionSettings {
+  url: string;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string };
+  username?: string;
+  password?: Buffer;
+  /** K8S-SAT enhanced authentication: read again before every (re)connect, since tokens rotate. */
+  readAuthToken?: () => Buffer;
+  reconnectPeriodMs?: number;
+}
+
+type SendPacket = (packet: Packet, cb?: (err?: Error) => void, cbStorePut?: () => void, noStore?: boolean) => void;
+/** mqtt.js internals we rely on; pinned by the mqtt version in package.json and covered by integration tests. */
+interface ClientInternals {
+  _sendPacket: SendPacket;
+}
+
+function baseOptions(s: MqttConnectionSettings, clientId: string, sessionExpirySeconds: number, receiveMaximum?: number): IClientOptions {
+  const opts: IClientOptions = {
+    protocolVersion: 5,
+    clientId,
+    clean: false, // Clean Start 0: the broker keeps our session and queues QoS 1 messages while we are away
+    reconnectPeriod: s.reconnectPeriodMs ?? 1000,
+    connectTimeout: 10_000,
+    keepalive: 30,
+    resubscribe: true,
+    properties: { sessionExpiryInterval: sessionExpirySeconds, ...(receiveMaximum ? { receiveMaximum } : {}) },
+  };
+  if (s.username !== undefined) opts.username = s.username;
+  if (s.password !== undefined) opts.password = s.password;
+  if (s.tls) {
+    if (s.tls.ca) opts.ca = s.tls.ca;
+    if (s.tls.cert) opts.cert = s.tls.cert;
+    if (s.tls.key) opts.key = s.tls.key;
+    if (s.tls.servername) opts.servername = s.tls.servername;
+    opts.rejectUnauthorized = true;
+  }
+  if (s.readAuthToken) {
+    opts.properties = { ...opts.properties, authenticationMethod: "K8S-SAT", authenticationData: s.readAuthToken() };
+  }
+  return opts;
+}
+
+function refreshTokenOnReconnect(client: MqttClient, s: MqttConnectionSettings, log: Logger): void {
+  if (!s.readAuthToken) return;
+  const read = s.readAuthToken;
+  client.on("close", () => {
+    try {
+      client.options.properties = { ...client.options.properties, authenticationData: read() };
+    } catch (e) {
+      log.error({ err: e }, "cannot re-read the service account token; reconnecting with the previous one");
+    }
+  });
+}
+
+function toProperties(p: IPublishPacket["properties"]): MqttProperties {
+  if (!p) return {};
+  const out: MqttProperties = {};
+  if (p.contentType !== undefined) out.contentType = p.contentType;
+  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator;
+  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval;
+  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic;
+  if (p.correlationData !== undefined) out.correlationData = p.correlationData;
+  if (p.userProperties !== undefined) out.userProperties = p.userProperties as Record<string, string | string[]>;
+  return out;
+}
+
+function logConnectionEvents(client: MqttClient, log: Logger): void {
+  let everConnected = false;
+  client.on("connect", (connack) => {
+    log[everConnected ? "warn" : "info"]({ sessionPresent: connack.sessionPresent }, everConnected ? "MQTT reconnected" : "MQTT connected");
+    everConnected = true;
+  });
+  client.on("reconnect", () => log.debug("MQTT reconnecting"));
+  client.on("offline", () => log.warn("MQTT connection lost; retrying"));
+  client.on("error", (err) => {
+    const rc = (err as { code?: unknown }).code;
+    log.error({ reasonCode: typeof rc === "number" ? rc : undefined, err: err.message }, "MQTT error");
+  });
+}
+
+/** No timeout: a broker that is down is retried for ever (mqtt.js reconnects); progress is logged. */
+function waitConnected(client: MqttClient): Promise<void> {
+  if (client.connected) return Promise.resolve();
+  return new Promise((resolve) => client.once("connect", () => resolve()));
+}
+
+class Subscription implements MqttSubscription {
+  private readonly client: MqttClient;
+  private ledger = new OrderedLedger<number>();
+  private generation = 0;
+  /** messageIds whose automatic PUBACK we suppress until the ledger releases them. */
+  private deferred = new Set<number>();
+  private closing?: Promise<void>;
+
+  constructor(
+    s: MqttConnectionSettings,
+    private readonly opts: MqttSubscriberOptions,
+    private readonly onMessage: (m: InboundMqttMessage) => void,
+    private readonly log: Logger,
+  ) {
+    this.client = mqtt.connect(s.url, { ...baseOptions(s, opts.clientId, opts.sessionExpirySeconds, opts.receiveMaximum), manualConnect: true });
+    logConnectionEvents(this.client, log);
+    refreshTokenOnReconnect(this.client, s, log);
+    this.interceptPuback();
+    this.client.on("connect", () => {
+      // PUBACKs owed on the old connection are void: the broker redelivers those messages.
+      this.generation++;
+      this.ledger.clear();
+      this.deferred.clear();
+    });
+    this.client.on("message", (topic, payload, packet) => this.receive(topic, payload, packet));
+  }
+
+  get clientId(): string {
+    return this.opts.clientId;
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  get inFlight(): number {
+    return this.ledger.size;
+  }
+
+  async start(): Promise<void> {
+    this.client.connect();
+    await waitConnected(this.client);
+    const granted = await this.client.subscribeAsync(this.opts.filter, { qos: this.opts.qos });
+    const g = granted[0];
+    if (!g || g.qos >= 0x80) {
+      throw new ConnectorError("MQTT_SUBSCRIBE_REFUSED", `broker refused subscription to ${JSON.stringify(this.opts.filter)} (reason code ${g?.qos ?? "none"})`, {
+        reasonCode: g?.qos,
+      });
+    }
+  }
+
+  /**
+   * mqtt.js sends the PUBACK right after the `message` event and handles the next packet only once
+   * that write is done. We let it continue at once but swallow the PUBACK, and send our own when
+   * the ledger says every older message is settled. This keeps up to Receive Maximum messages in
+   * flight per connection instead of one Kafka round trip per message.
+   */
+  private interceptPuback(): void {
+    const internals = this.client as unknown as ClientInternals;
+    const original = internals._sendPacket.bind(this.client);
+    internals._sendPacket = (packet, cb, cbStorePut, noStore) => {
+      if (packet.cmd === "puback" && packet.messageId !== undefined && this.deferred.delete(packet.messageId)) {
+        cb?.();
+        return;
+      }
+      original(packet, cb, cbStorePut, noStore);
+    };
+  }
+
+  private receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const qos = packet.qos === 0 ? 0 : 1;
+    let settle: () => void = () => {};
+    if (qos === 1 && packet.messageId !== undefined) {
+      const messageId = packet.messageId;
+      const gen = this.generation;
+      this.deferred.add(messageId);
+      const seq = this.ledger.add(messageId);
+      let settled = false;
+      settle = () => {
+        if (settled || gen !== this.generation) return;
+        settled = true;
+        for (const id of this.ledger.complete(seq)) this.sendPuback(id);
+      };
+    }
+    this.onMessage({ topic, payload, qos, properties: toProperties(packet.properties), receivedAt: Date.now(), settle });
+  }
+
+  private sendPuback(messageId: number): void {
+    if (!this.client.connected) return; // never queue a stale PUBACK for a later connection
+    const internals = this.client as unknown as ClientInternals;
+    internals._sendPacket({ cmd: "puback", messageId, reasonCode: 0 } as Packet, undefined, undefined, true);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.client.endAsync(false).catch((e: unknown) => {
+      this.log.warn({ err: String(e) }, "MQTT disconnect failed");
+    });
+    return this.closing;
+  }
+}
+
+class Publisher implements MqttPublisher {
+  private readonly client: MqttClient;
+  private closing?: Promise<void>;
+  // MQTT v5 §3.2.2.3.3: absent means 65535. mqtt.js does not enforce it, so the route does.
+  private quota = 65535;
+
+  constructor(
+    s: MqttConnectionSettings,
+    readonly clientId: string,
+    sessionExpirySeconds: number,
+    private readonly log: Logger,
+  ) {
+    this.client = mqtt.connect(s.url, { ...baseOptions(s, clientId, sessionExpirySeconds), manualConnect: true });
+    this.client.on("connect", (connack) => {
+      this.quota = connack.properties?.receiveMaximum ?? 65535;
+    });
+    logConnectionEvents(this.client, log);
+    refreshTokenOnReconnect(this.client, s, log);
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  get sendQuota(): number {
+    return this.quota;
+  }
+
+  async start(): Promise<void> {
+    this.client.connect();
+    await waitConnected(this.client);
+  }
+
+  publish(topic: string, payload: Buffer, qos: 0 | 1, properties: MqttProperties): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.publish(topic, payload, { qos, properties }, (err) => {
+        if (!err) return resolve();
+        const rc = (err as { code?: unknown }).code;
+        reject(
+          new ConnectorError("MQTT_PUBLISH_FAILED", `publish to ${JSON.stringify(topic)} failed: ${err.message}`, {
+            cause: err,
+            ...(typeof rc === "number" ? { reasonCode: rc } : {}),
+            retriable: typeof rc !== "number",
+          }),
+        );
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.client.endAsync(false).catch((e: unknown) => {
+      this.log.warn({ err: String(e) }, "MQTT disconnect failed");
+    });
+    return this.closing;
+  }
+}
+
+export class MqttJsPort implements MqttPort {
+  constructor(
+    private readonly settings: MqttConnectionSettings,
+    private readonly log: Logger,
+  ) {}
+
+  subscribe(opts: MqttSubscriberOptions, onMessage: (m: InboundMqttMessage) => void): MqttSubscription {
+    return new Subscription(this.settings, opts, onMessage, this.log.child({ clientId: opts.clientId }));
+  }
+
+  publisher(clientId: string, sessionExpirySeconds: number): MqttPublisher {
+    return new Publisher(this.settings, clientId, sessionExpirySeconds, this.log.child({ clientId }));
+  }
+}

@@ -1,0 +1,246 @@
+import type { MqttToKafkaRoute, TopicMapSpecResolved, KafkaAcks } from "../config/schema";
+import { MAX_REQUEST_BYTES } from "../config/schema";
+import { BatchAccumulator, type Batch } from "../core/batcher";
+import { PartitionChooser, partitionKey, type KeyHash } from "../core/partitioner";
+import { propertiesToHeaders } from "../core/properties";
+import { sharedFilter } from "../core/topic-filter";
+import { backoffMs, sleep } from "../core/backoff";
+import type { Logger } from "../logger";
+import type { InboundMqttMessage, KafkaProducerPort, MqttPort, MqttSubscription, OutboundRecord } from "../ports/types";
+
+export const ACKS: Record<KafkaAcks, 0 | 1 | -1> = { zero: 0, one: 1, all: -1 };
+
+/** Bytes a record adds to a produce request beyond key, value and headers (varints, attributes). */
+const RECORD_OVERHEAD = 64;
+/** Room kept for the request, topic and batch headers so a full batch stays under MAX_REQUEST_BYTES. */
+const REQUEST_OVERHEAD = 16 * 1024;
+export const MAX_BATCH_BYTES = MAX_REQUEST_BYTES - REQUEST_OVERHEAD;
+
+export interface MqttToKafkaOptions {
+  instanceIndex: number;
+  clientIdPrefix: string;
+  receiveMaximum: number;
+  sessionExpirySeconds: number;
+  /** QoS 0 messages are dropped (and counted) once this many bytes wait for Kafka. */
+  maxBufferedBytes: number;
+  hash: KeyHash;
+  partitionCount: (topic: string) => number;
+}
+
+export interface RouteStats {
+  received: number;
+  forwarded: number;
+  dropped: number;
+  batches: number;
+  sendErrors: number;
+}
+
+interface Pending {
+  record: OutboundRecord;
+  bytes: number;
+  settle: () => void;
+}
+
+export function recordSize(r: OutboundRecord): number {
+  let n = r.value.length + (r.key?.length ?? 0) + RECORD_OVERHEAD;
+  for (const [k, v] of Object.entries(r.headers ?? {})) {
+    for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) n += k.length + Buffer.byteLength(x) + 8;
+  }
+  return n;
+}
+
+export function mqttClientId(prefix: string, instance: number, route: string, suffix: string | number): string {
+  return `${prefix}-${instance}-${route}-${suffix}`;
+}
+
+/**
+ * One mqttToKafka route: N MQTT subscriptions feeding one batcher and one Kafka send at a time.
+ * A message is settled (its PUBACK released) only when the batch holding it is acknowledged by Kafka.
+ */
+export class MqttToKafkaPipeline {
+  readonly stats: RouteStats = { received: 0, forwarded: 0, dropped: 0, batches: 0, sendErrors: 0 };
+  private readonly subs: MqttSubscription[] = [];
+  private readonly acc: BatchAccumulator<Pending>;
+  private readonly ready: Batch<Pending>[] = [];
+  private readonly chooser: PartitionChooser;
+  private readonly acks: 0 | 1 | -1;
+  private sending: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private accepting = true;
+  private bufferedBytes = 0;
+  private readonly stopSignal = new AbortController();
+
+  constructor(
+    readonly route: MqttToKafkaRoute,
+    private readonly map: TopicMapSpecResolved,
+    private readonly mqtt: MqttPort,
+    private readonly producer: KafkaProducerPort,
+    private readonly opts: MqttToKafkaOptions,
+    private readonly log: Logger,
+  ) {
+    const b = map.batching;
+    this.acc = new BatchAccumulator<Pending>({
+      maxMessages: b.maxMessages,
+      maxBytes: Math.min(b.maxBytes, MAX_BATCH_BYTES),
+      // Disabled batching still coalesces whatever arrives while a send is in flight (like linger.ms=0).
+      lingerMs: b.enabled ? b.latencyMs : 0,
+    });
+    this.chooser = new PartitionChooser(map.partitionStrategy, opts.instanceIndex, opts.hash);
+    this.acks = ACKS[route.kafkaAcks];
+  }
+
+  get inFlight(): number {
+    return this.subs.reduce((n, s) => n + s.inFlight, 0);
+  }
+
+  get connected(): boolean {
+    return this.subs.length > 0 && this.subs.every((s) => s.connected);
+  }
+
+  async start(): Promise<void> {
+    const share = this.route.sharedSubscription;
+    const filter = share ? sharedFilter(share.groupName, this.route.mqttTopic) : this.route.mqttTopic;
+    const count = share ? share.groupMinimumShareNumber : 1;
+    for (let i = 0; i < count; i++) {
+      const clientId = mqttClientId(this.opts.clientIdPrefix, this.opts.instanceIndex, this.route.name, i);
+      this.subs.push(
+        this.mqtt.subscribe(
+          { clientId, filter, qos: this.route.qos, receiveMaximum: this.opts.receiveMaximum, sessionExpirySeconds: this.opts.sessionExpirySeconds },
+          (m) => this.onMessage(m),
+        ),
+      );
+    }
+    await Promise.all(this.subs.map((s) => s.start()));
+    this.log.info({ filter, clients: count, kafkaTopic: this.route.kafkaTopic }, "route subscribed");
+  }
+
+  private onMessage(m: InboundMqttMessage): void {
+    // After stop() we neither forward nor acknowledge: the broker keeps the message for our session.
+    if (!this.accepting) return;
+    this.stats.received++;
+    const key = partitionKey(this.map.partitionStrategy, m.topic, m.properties.userProperties, this.map.partitionKeyProperty);
+    const record: OutboundRecord = {
+      key,
+      value: m.payload,
+      partition: this.chooser.choose(this.route.kafkaTopic, this.opts.partitionCount(this.route.kafkaTopic), key),
+      ...(this.map.copyMqttProperties ? { headers: propertiesToHeaders(m.topic, m.properties) } : {}),
+    };
+    const bytes = recordSize(record);
+    if (bytes > this.acc.limits.maxBytes) {
+      this.stats.dropped++;
+      this.log.error({ mqttTopic: m.topic, bytes, limit: this.acc.limits.maxBytes }, "message larger than the batch byte limit; dropped");
+      m.settle();
+      return;
+    }
+    if (m.qos === 0 && this.bufferedBytes + bytes > this.opts.maxBufferedBytes) {
+      this.stats.dropped++; // QoS 0 is best effort: shed load instead of growing without bound
+      return;
+    }
+    this.bufferedBytes += bytes;
+    for (const b of this.acc.add({ record, bytes, settle: m.settle }, bytes, Date.now())) this.ready.push(b);
+    this.pump();
+  }
+
+  /** Starts the next send if none is running; arms the linger timer otherwise. */
+  private pump(): void {
+    if (this.sending) return;
+    let batch = this.ready.shift();
+    if (!batch && this.acc.pendingCount > 0) {
+      const deadline = this.acc.deadline() ?? 0;
+      if (Date.now() >= deadline || !this.accepting) batch = this.acc.flush();
+      else if (!this.timer) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, deadline - Date.now());
+      }
+    }
+    if (!batch) return;
+    const b = batch;
+    this.sending = this.sendWithRetry(b).finally(() => {
+      this.sending = undefined;
+      this.pump();
+    });
+  }
+
+  private async sendWithRetry(batch: Batch<Pending>): Promise<void> {
+    await this.deliver(batch.items);
+    this.bufferedBytes -= batch.bytes;
+  }
+
+  /**
+   * Retries until Kafka acknowledges: during an outage nothing is acked to MQTT and nothing is lost.
+   * Only a rejection of the records themselves (too large, corrupt) splits the batch to isolate the
+   * bad record, which is dropped and counted so the route behind it keeps flowing.
+   */
+  private async deliver(items: Pending[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.producer.send({
+          topic: this.route.kafkaTopic,
+          acks: this.acks,
+          compression: this.map.compression,
+          records: items.map((p) => p.record),
+        });
+        this.stats.batches++;
+        this.stats.forwarded += items.length;
+        for (const p of items) p.settle();
+        return;
+      } catch (e) {
+        this.stats.sendErrors++;
+        const rejection = recordRejection(e);
+        if (rejection) {
+          if (items.length > 1) {
+            const mid = items.length >> 1;
+            await this.deliver(items.slice(0, mid));
+            await this.deliver(items.slice(mid));
+            return;
+          }
+          this.stats.dropped++;
+          this.log.error({ kafkaTopic: this.route.kafkaTopic, reason: rejection, bytes: items[0]?.bytes }, "Kafka rejected a record; dropped");
+          items[0]?.settle();
+          return;
+        }
+        const delay = backoffMs(attempt);
+        this.log.error(
+          { err: (e as Error).message, kafkaTopic: this.route.kafkaTopic, records: items.length, attempt, retryInMs: delay },
+          "Kafka send failed; retrying the batch",
+        );
+        await sleep(delay, this.stopSignal.signal);
+        if (this.stopSignal.signal.aborted) return; // drain timed out: the broker redelivers these later
+      }
+    }
+  }
+
+  /** Stops intake and sends everything already accepted. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const leftover = this.acc.flush();
+    if (leftover) this.ready.push(leftover);
+    this.pump();
+    while (this.sending) await this.sending;
+  }
+
+  /** Gives up on retries (drain timeout); unsettled messages are redelivered by the broker later. */
+  abort(): void {
+    this.stopSignal.abort();
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all(this.subs.map((s) => s.close()));
+  }
+}
+
+const RECORD_REJECTIONS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID_RECORD", "CORRUPT_MESSAGE", "INVALID_TIMESTAMP"]);
+
+/** The Kafka error type when the broker refused the records themselves, as opposed to the connection or permissions. */
+export function recordRejection(e: unknown): string | undefined {
+  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
+    const type = (cur as { type?: unknown }).type;
+    if (typeof type === "string" && RECORD_REJECTIONS.has(type)) return type;
+    cur = (cur as { originalError?: unknown; cause?: unknown }).originalError ?? (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
