@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { loadConnectorConfig } from "./config/load";
+import { ConfigError, ConnectorError } from "./core/errors";
+import { LOG_LEVELS, type LogLevel } from "./config/schema";
+import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "./connector";
+import { createLogger } from "./logger";
+import { startHttpServer } from "./http-server";
+import { resolveInstanceIndex } from "./instance";
+
+export const EXIT = { ok: 0, drainIncomplete: 1, config: 2, startup: 3, usage: 64 } as const;
+
+const USAGE = `usage: mqtt-kafka-connector --config <file|dir> [--config ...] [options]
+
+Runs one KafkaConnector and the KafkaConnectorTopicMaps that reference it.
+
+options:
+  --config PATH            YAML file or directory of YAML files (repeatable)
+  --connector NAME         which KafkaConnector to run when several are given
+  --secrets-dir DIR        where Secrets/ConfigMaps are mounted as DIR/<name>/<key>
+                           (default /var/run/secrets/mqtt-kafka-connector, env SECRETS_DIR)
+  --instance N             instance index (env CONNECTOR_INSTANCE_INDEX, or the POD_NAME ordinal)
+  --http-port N            health endpoints /healthz and /readyz (default 8080, env HTTP_PORT; 0 disables)
+  --log-level LEVEL        overrides spec.logLevel (env LOG_LEVEL)
+  --receive-maximum N      MQTT Receive Maximum per subscription client (default ${DEFAULT_RUNTIME.receiveMaximum}, env MQTT_RECEIVE_MAXIMUM)
+  --session-expiry S       MQTT session expiry in seconds (default ${DEFAULT_RUNTIME.sessionExpirySeconds}, env MQTT_SESSION_EXPIRY_SECONDS)
+  --offset-reset WHERE     earliest|latest: where a new consumer group starts (default ${DEFAULT_RUNTIME.offsetReset}, env KAFKA_OFFSET_RESET)
+  --commit-interval-ms N   Kafka offset commit interval (default ${DEFAULT_RUNTIME.commitIntervalMs}, min 250, env KAFKA_COMMIT_INTERVAL_MS)
+  --drain-timeout S        seconds to drain on SIGTERM/SIGINT (default 30, env DRAIN_TIMEOUT_SECONDS)
+  --validate               validate the configuration and exit
+  -h, --help               this text
+
+exit codes: 0 ok, 1 drain did not complete, 2 invalid configuration, 3 startup failed`;
+
+function intOption(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConnectorError("USAGE", `--${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: "string", multiple: true },
+        connector: { type: "string" },
+        "secrets-dir": { type: "string" },
+        instance: { type: "string" },
+        "http-port": { type: "string" },
+        "log-level": { type: "string" },
+        "receive-maximum": { type: "string" },
+        "session-expiry": { type: "string" },
+        "offset-reset": { type: "string" },
+        "commit-interval-ms": { type: "string" },
+        "drain-timeout": { type: "string" },
+        validate: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + "\n");
+    return EXIT.ok;
+  }
+  if (!args.config?.length) {
+    process.stderr.write(`--config is required\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+
+  let config;
+  let runtime: RuntimeOptions;
+  let httpPort: number;
+  let drainMs: number;
+  let level: LogLevel;
+  try {
+    config = loadConnectorConfig(args.config, args.connector);
+    const levelRaw = args["log-level"] ?? env["LOG_LEVEL"] ?? config.connector.spec.logLevel;
+    if (!(LOG_LEVELS as readonly string[]).includes(levelRaw)) throw new ConnectorError("USAGE", `--log-level must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(levelRaw)}`);
+    level = levelRaw as LogLevel;
+    const offsetReset = args["offset-reset"] ?? env["KAFKA_OFFSET_RESET"] ?? DEFAULT_RUNTIME.offsetReset;
+    if (offsetReset !== "earliest" && offsetReset !== "latest") throw new ConnectorError("USAGE", `--offset-reset must be earliest or latest, got ${JSON.stringify(offsetReset)}`);
+    runtime = {
+      ...DEFAULT_RUNTIME,
+      instanceIndex: resolveInstanceIndex(args.instance, env),
+      secretsDir: args["secrets-dir"] ?? env["SECRETS_DIR"] ?? "/var/run/secrets/mqtt-kafka-connector",
+      receiveMaximum: intOption("receive-maximum", args["receive-maximum"] ?? env["MQTT_RECEIVE_MAXIMUM"], DEFAULT_RUNTIME.receiveMaximum, 1),
+      sessionExpirySeconds: intOption("session-expiry", args["session-expiry"] ?? env["MQTT_SESSION_EXPIRY_SECONDS"], DEFAULT_RUNTIME.sessionExpirySeconds, 0),
+      offsetReset,
+      commitIntervalMs: intOption("commit-interval-ms", args["commit-interval-ms"] ?? env["KAFKA_COMMIT_INTERVAL_MS"], DEFAULT_RUNTIME.commitIntervalMs, 250),
+    };
+    httpPort = intOption("http-port", args["http-port"] ?? env["HTTP_PORT"], 8080, 0);
+    drainMs = 1000 * intOption("drain-timeout", args["drain-timeout"] ?? env["DRAIN_TIMEOUT_SECONDS"], 30, 0);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const p of e.problems) process.stderr.write(`config error: ${p.document}: ${p.path || "(document)"}: ${p.message}\n`);
+      process.stderr.write(`${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}; nothing was started\n`);
+      return EXIT.config;
+    }
+    process.stderr.write(`${(e as Error).message}\n`);
+    return e instanceof ConnectorError && e.code === "USAGE" ? EXIT.usage : EXIT.config;
+  }
+  if (args.validate) {
+    const routes = config.topicMaps.reduce((n, m) => n + m.spec.routes.length, 0);
+    process.stdout.write(`configuration valid: KafkaConnector/${config.connector.metadata.name} with ${config.topicMaps.length} topic map(s), ${routes} route(s)\n`);
+    return EXIT.ok;
+  }
+
+  const log = createLogger(level, { connector: config.connector.metadata.name, instance: runtime.instanceIndex });
+  let connector: Connector;
+  try {
+    connector = new Connector(config, runtime, log);
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, "cannot start");
+    process.stderr.write(`${(e as Error).message}\n`);
+    return e instanceof ConnectorError && e.code === "CONFIG_INVALID" ? EXIT.config : EXIT.startup;
+  }
+  const server = httpPort > 0 ? await startHttpServer(httpPort, { ready: () => connector.ready }) : undefined;
+
+  let signalled = false;
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (signalled) return;
+      signalled = true;
+      log.warn({ signal: sig }, "draining");
+      void connector.stop(drainMs).then((ok) => resolve(ok ? EXIT.ok : EXIT.drainIncomplete));
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+
+  try {
+    await connector.start();
+  } catch (e) {
+    if (!signalled) {
+      log.fatal({ err: (e as Error).message, code: (e as ConnectorError).code }, "startup failed");
+      process.stderr.write(`startup failed: ${(e as Error).message}\n`);
+      await connector.stop(5000);
+      server?.close();
+      return EXIT.startup;
+    }
+  }
+  const code = await stopped;
+  server?.close();
+  return code;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      // kafkajs and mqtt.js may keep sockets around briefly; do not let them hold the exit.
+      setTimeout(() => process.exit(code), 500).unref();
+    },
+    (e: unknown) => {
+      process.stderr.write(`fatal: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(EXIT.startup);
+    },
+  );
+}
