@@ -6,7 +6,7 @@ import { Kafka, logLevel, ITopicConfig } from 'kafkajs';
 import { CertPaths, testCerts } from './certs';
 import { kafkaLibsDir } from './kafka-dist';
 import { freePorts } from './ports';
-import { ManagedProcess, waitReady } from './proc';
+import { ManagedProcess, tailFile, waitReady } from './proc';
 
 export interface KafkaOptions {
   /** Where logs, config and the log dirs live. Default: a fresh temp dir. */
@@ -247,7 +247,7 @@ class LocalKafka implements KafkaBroker {
       }),
     ]).finally(() => clearTimeout(timer));
     if (info.code !== 0) {
-      throw new Error(`kafka StorageTool format failed (exit ${info.code}); see ${this.logFile}`);
+      throw new Error(`kafka StorageTool format failed (exit ${info.code}); log ${this.logFile}:\n${tailFile(this.logFile)}`);
     }
   }
 
