@@ -29,6 +29,10 @@ export interface MqttToKafkaOptions {
 
 export interface RouteStats {
   received: number;
+  /** Per MQTT client, to see how a shared subscription spreads. */
+  receivedByClient: Record<string, number>;
+  /** Largest batch sent, in records. */
+  maxBatch: number;
   forwarded: number;
   dropped: number;
   batches: number;
@@ -58,7 +62,7 @@ export function mqttClientId(prefix: string, instance: number, route: string, su
  * A message is settled (its PUBACK released) only when the batch holding it is acknowledged by Kafka.
  */
 export class MqttToKafkaPipeline {
-  readonly stats: RouteStats = { received: 0, forwarded: 0, dropped: 0, batches: 0, sendErrors: 0 };
+  readonly stats: RouteStats = { received: 0, receivedByClient: {}, maxBatch: 0, forwarded: 0, dropped: 0, batches: 0, sendErrors: 0 };
   private readonly subs: MqttSubscription[] = [];
   private readonly acc: BatchAccumulator<Pending>;
   private readonly ready: Batch<Pending>[] = [];
@@ -106,7 +110,10 @@ export class MqttToKafkaPipeline {
       this.subs.push(
         this.mqtt.subscribe(
           { clientId, filter, qos: this.route.qos, receiveMaximum: this.opts.receiveMaximum, sessionExpirySeconds: this.opts.sessionExpirySeconds },
-          (m) => this.onMessage(m),
+          (m) => {
+            this.stats.receivedByClient[clientId] = (this.stats.receivedByClient[clientId] ?? 0) + 1;
+            this.onMessage(m);
+          },
         ),
       );
     }
@@ -183,6 +190,7 @@ export class MqttToKafkaPipeline {
           records: items.map((p) => p.record),
         });
         this.stats.batches++;
+        this.stats.maxBatch = Math.max(this.stats.maxBatch, items.length);
         this.stats.forwarded += items.length;
         for (const p of items) p.settle();
         return;

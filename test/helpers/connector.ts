@@ -1,0 +1,94 @@
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseConfigText, selectConnector } from "../../connector/config/load";
+import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "../../connector/connector";
+import pino from "pino";
+import type { Logger } from "../../connector/logger";
+import { formatProblem } from "../../connector/core/errors";
+
+export interface TestConnectorOptions {
+  /** YAML of the KafkaConnector spec body (indented two spaces), endpoints included. */
+  connectorSpec: string;
+  /** YAML of the topic map spec body without kafkaConnectorRef. */
+  mapSpec: string;
+  runtime?: Partial<RuntimeOptions>;
+  secretsDir?: string;
+}
+
+export function connectorYaml(o: TestConnectorOptions, name = "itest"): string {
+  return [
+    "apiVersion: mq.iotoperations.azure.com/v1beta1",
+    "kind: KafkaConnector",
+    `metadata: {name: ${name}}`,
+    "spec:",
+    o.connectorSpec,
+    "---",
+    "apiVersion: mq.iotoperations.azure.com/v1beta1",
+    "kind: KafkaConnectorTopicMap",
+    `metadata: {name: ${name}-map}`,
+    "spec:",
+    `  kafkaConnectorRef: ${name}`,
+    o.mapSpec,
+  ].join("\n");
+}
+
+/** Plain endpoints for the shared brokers. */
+export function plainConnectorSpec(kafkaBootstrap: string, mqttUrl: string, extra = ""): string {
+  const port = new URL(mqttUrl).port;
+  return [
+    "  image: {}",
+    "  instances: 1",
+    "  logLevel: warn",
+    `  kafkaConnection: {endpoint: "${kafkaBootstrap}", tls: {tlsEnabled: false}}`,
+    `  localBrokerConnection: {endpoint: "127.0.0.1:${port}", tls: {tlsEnabled: false}}`,
+    extra,
+  ].join("\n");
+}
+
+/** Starts a connector in this process. Logs go to a file so failures can be read afterwards. */
+export async function startTestConnector(o: TestConnectorOptions, name = "itest"): Promise<{ connector: Connector; logFile: string }> {
+  const { resources, problems } = parseConfigText(connectorYaml(o, name), "test.yaml");
+  if (problems.length) throw new Error(problems.map(formatProblem).join("\n"));
+  const config = selectConnector(resources);
+  const dir = mkdtempSync(join(tmpdir(), "mkc-it-"));
+  const logFile = join(dir, "connector.log");
+  const log = createLoggerToFile(logFile);
+  const connector = new Connector(config, { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: o.secretsDir ?? dir, ...o.runtime }, log);
+  await connector.start();
+  return { connector, logFile };
+}
+
+// A file destination keeps test output readable; `readLog` shows it on failure.
+function createLoggerToFile(file: string): Logger {
+  return pino({ level: "info" }, pino.destination({ dest: file, sync: true }));
+}
+
+export function readLog(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Lays out a Kubernetes-style secrets dir: `<dir>/<name>/<key>`. */
+export function secretsDir(entries: Record<string, Record<string, string | Buffer>>): string {
+  const dir = mkdtempSync(join(tmpdir(), "mkc-secrets-"));
+  for (const [name, keys] of Object.entries(entries)) {
+    mkdirSync(join(dir, name));
+    for (const [k, v] of Object.entries(keys)) writeFileSync(join(dir, name, k), v);
+  }
+  return dir;
+}
+
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await cond()) return;
+    await delay(50);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
