@@ -10,7 +10,7 @@ cache_dir="${KAFKA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mqtt-kafka-connect
 libs="$cache_dir/libs"
 marker="$cache_dir/.fetched"
 
-if [[ -f "$marker" ]]; then
+if [[ -f "$marker" && -f "$libs/kafka_2.13-${KAFKA_VERSION}.jar" ]]; then
   echo "fetch-kafka: Kafka ${KAFKA_VERSION} jars already in $libs"
   exit 0
 fi

@@ -29,7 +29,10 @@ let fetching: Promise<string> | undefined;
  */
 export function kafkaLibsDir(): Promise<string> {
   const dir = kafkaCacheDir();
-  if (fs.existsSync(path.join(dir, '.fetched'))) return Promise.resolve(path.join(dir, 'libs'));
+  const libs = path.join(dir, 'libs');
+  if (fs.existsSync(path.join(dir, '.fetched')) && fs.existsSync(path.join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`))) {
+    return Promise.resolve(libs);
+  }
   fetching ??= new Promise<string>((resolve, reject) => {
     const script = findFetchScript();
     if (!script) {
@@ -43,7 +46,7 @@ export function kafkaLibsDir(): Promise<string> {
         reject(new Error(`fetch-kafka.sh failed: ${err.message}\n${stdout}${stderr}`));
       } else {
         process.stderr.write(stdout);
-        resolve(path.join(dir, 'libs'));
+        resolve(libs);
       }
     });
   });
