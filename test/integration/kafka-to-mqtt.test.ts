@@ -1,0 +1,165 @@
+import { strict as assert } from "node:assert";
+import mqtt from "mqtt";
+import { Kafka, logLevel } from "kafkajs";
+import { sharedBrokers, uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { startTestConnector, plainConnectorSpec, readLog, waitFor } from "../helpers/connector";
+import type { Connector } from "../../connector/connector";
+
+describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
+  let b: SharedBrokers;
+  const running: { connector: Connector; logFile: string }[] = [];
+
+  before(async () => {
+    b = await sharedBrokers();
+  });
+  afterEach(async function () {
+    for (const r of running.splice(0)) {
+      if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);
+      await r.connector.stop(10_000);
+    }
+  });
+
+  async function start(mapSpec: string, name = uniqueName("k").toLowerCase()) {
+    const r = await startTestConnector({ connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url), mapSpec }, name);
+    running.push(r);
+    return r.connector;
+  }
+
+  async function committedOffset(groupId: string, topic: string): Promise<number> {
+    const admin = new Kafka({ brokers: [b.kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return Number(t?.partitions[0]?.offset ?? -1);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  it("publishes Kafka records (written by kcat) to MQTT, seen by mosquitto_sub, with headers as user properties", async () => {
+    const topic = uniqueName("k2m");
+    const mt = uniqueName("cmd");
+    await b.kafka.createTopic(topic, 1);
+    await start(`  copyMqttProperties: true\n  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1}`);
+    const sub = mosquittoSub(b.mqtt.url, mt, { count: 3, timeoutMs: 15_000 });
+    await sub.ready;
+    await kcatProduce(b.kafka.bootstrap, topic, [
+      { value: "one", headers: [["issuer", "ops"], ["mqtt-content-type", "text/plain"]] },
+      { value: "two", headers: [["mqtt-response-topic", "replies/7"], ["mqtt-correlation-data", "c-7"]] },
+      { value: "three" },
+    ]);
+    const msgs = await sub.done;
+    assert.deepEqual(msgs.map((m) => m.text), ["one", "two", "three"]);
+    assert.deepEqual(msgs[0]!.userProperties, [["issuer", "ops"]]);
+    assert.equal(msgs[0]!.contentType, "text/plain");
+    assert.equal(msgs[1]!.responseTopic, "replies/7");
+    assert.equal(msgs[1]!.correlationData, "c-7");
+    assert.equal(msgs[0]!.qos, 1);
+  });
+
+  it("publishes at QoS 0 and commits at once", async () => {
+    const topic = uniqueName("k2m0");
+    const mt = uniqueName("q0");
+    const group = uniqueName("g0");
+    await b.kafka.createTopic(topic, 1);
+    await start(`  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 0, consumerGroupId: ${group}}`);
+    const sub = mosquittoSub(b.mqtt.url, mt, { count: 2, timeoutMs: 15_000, qos: 0 });
+    await sub.ready;
+    await kcatProduce(b.kafka.bootstrap, topic, [{ value: "a" }, { value: "b" }]);
+    const msgs = await sub.done;
+    assert.deepEqual(msgs.map((m) => [m.text, m.qos]), [["a", 0], ["b", 0]]);
+    await waitFor("offset commit", async () => (await committedOffset(group, topic)) === 2, 15_000);
+  });
+
+  it("uses consumerGroupId, defaulting to the route name", async () => {
+    const topic = uniqueName("grp");
+    await b.kafka.createTopic(topic, 1);
+    const route = uniqueName("route");
+    const c = await start(`  routes:\n    - kafkaToMqtt: {name: ${route}, kafkaTopic: ${topic}, mqttTopic: x/${route}}\n    - kafkaToMqtt: {name: ${route}-b, kafkaTopic: ${topic}, mqttTopic: y/${route}, consumerGroupId: custom-${route}}`);
+    assert.deepEqual(c.k2m.map((p) => p.groupId), [route, `custom-${route}`]);
+    const sub = mosquittoSub(b.mqtt.url, [`x/${route}`, `y/${route}`], { count: 2, timeoutMs: 15_000 });
+    await sub.ready;
+    await kcatProduce(b.kafka.bootstrap, topic, [{ value: "both groups get me" }]);
+    assert.deepEqual((await sub.done).map((m) => m.topic).sort(), [`x/${route}`, `y/${route}`]);
+  });
+
+  it("QoS 1: offsets are committed only after PUBACK; a restarted connector resumes without loss or duplicates", async function () {
+    this.timeout(120_000);
+    const topic = uniqueName("resume");
+    const mt = uniqueName("resume");
+    const group = uniqueName("rg");
+    await b.kafka.createTopic(topic, 2);
+    const map = `  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${group}}`;
+    // A persistent listener so nothing published while the connector restarts is missed.
+    const listener = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5, clientId: uniqueName("listen"), clean: false, properties: { sessionExpiryInterval: 300 } });
+    const seen: string[] = [];
+    listener.on("message", (_t, p) => seen.push(p.toString()));
+    await listener.subscribeAsync(mt, { qos: 1 });
+
+    const first = await start(map);
+    const batch1 = Array.from({ length: 200 }, (_, i) => ({ value: `n${i}`, partition: i % 2 }));
+    await kcatProduce(b.kafka.bootstrap, topic, batch1);
+    await waitFor("first 200 on MQTT", () => seen.length >= 200, 30_000);
+    assert.equal(await first.stop(10_000), true, "drain completed");
+    running.splice(running.findIndex((r) => r.connector === first), 1);
+
+    const admin = new Kafka({ brokers: [b.kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    await admin.disconnect();
+    assert.deepEqual(offsets[0]!.partitions.map((p) => Number(p.offset)).sort(), [100, 100], "drain committed everything that was PUBACKed");
+
+    await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: 100 }, (_, i) => ({ value: `n${200 + i}`, partition: i % 2 })));
+    await start(map);
+    await waitFor("all 300 on MQTT", () => seen.length >= 300, 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    await listener.endAsync();
+    const unique = new Set(seen);
+    assert.equal(unique.size, 300, "no loss");
+    assert.equal(seen.length, 300, "no duplicates");
+  });
+
+  it("QoS 1: while the MQTT broker is down nothing is PUBACKed, so the committed offset does not move", async function () {
+    this.timeout(120_000);
+    const topic = uniqueName("hold");
+    const mt = uniqueName("hold");
+    const group = uniqueName("hg");
+    await b.kafka.createTopic(topic, 1);
+    const c = await start(`  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${group}}`);
+    await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: 5 }, (_, i) => ({ value: `before-${i}` })));
+    await waitFor("first 5 committed", async () => (await committedOffset(group, topic)) === 5, 20_000);
+    await b.mqtt.stop();
+    try {
+      await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: 5 }, (_, i) => ({ value: `during-${i}` })));
+      await new Promise((r) => setTimeout(r, 4000)); // four commit intervals
+      assert.equal(await committedOffset(group, topic), 5, "no commit past unacknowledged messages");
+      assert.equal(c.k2m[0]!.stats.published, 5);
+    } finally {
+      await b.mqtt.start();
+    }
+    await waitFor("the held messages to be PUBACKed and committed", async () => (await committedOffset(group, topic)) === 10, 60_000);
+    assert.equal(c.k2m[0]!.stats.published, 10);
+  });
+
+  it("round trip MQTT -> Kafka -> MQTT keeps user properties, content type, correlation data and response topic", async () => {
+    const topic = uniqueName("rt");
+    const inTopic = uniqueName("rt-in");
+    const outTopic = uniqueName("rt-out");
+    await b.kafka.createTopic(topic, 1);
+    await start(`  copyMqttProperties: true\n  routes:\n    - mqttToKafka: {name: in, mqttTopic: "${inTopic}", kafkaTopic: ${topic}}\n    - kafkaToMqtt: {name: out, kafkaTopic: ${topic}, mqttTopic: "${outTopic}"}`);
+    const sub = mosquittoSub(b.mqtt.url, outTopic, { count: 1, timeoutMs: 15_000 });
+    await sub.ready;
+    await mosquittoPub(b.mqtt.url, inTopic, "payload-rt", {
+      userProps: [["site", "plant-7"], ["tag", "a"], ["tag", "b"]],
+      contentType: "application/json",
+      correlationData: "corr-42",
+      responseTopic: "replies/42",
+    });
+    const [m] = await sub.done;
+    assert.equal(m!.text, "payload-rt");
+    assert.deepEqual(m!.userProperties, [["site", "plant-7"], ["tag", "a"], ["tag", "b"]]);
+    assert.equal(m!.contentType, "application/json");
+    assert.equal(m!.correlationData, "corr-42");
+    assert.equal(m!.responseTopic, "replies/42");
+  });
+});
