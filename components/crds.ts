@@ -1,0 +1,224 @@
+/**
+ * CustomResourceDefinitions rendered from the connector's config schema. Pure: the ConnectorCrds
+ * component, `npm run gen:crds` (deploy/crds/*.yaml) and the tests all call these functions.
+ */
+import { Document } from "yaml";
+import {
+  API_GROUP,
+  API_VERSION,
+  KafkaConnectorDocument,
+  KafkaConnectorTopicMapDocument,
+} from "../connector/config/schema";
+import { isRecord, plainJson, schemaProperties, type JsonSchema } from "./schema-json";
+
+export const CONNECTOR_KIND = "KafkaConnector";
+export const TOPIC_MAP_KIND = "KafkaConnectorTopicMap";
+/** `kubectl get mqtt-kafka-connector` lists both kinds. */
+export const CRD_CATEGORY = "mqtt-kafka-connector";
+
+/** A CEL rule as the apiserver takes it in `x-kubernetes-validations`. */
+export interface CelRule {
+  rule: string;
+  message: string;
+  fieldPath?: string;
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+/** The apiextensions.k8s.io/v1 CustomResourceDefinition, as plain data. */
+export interface CrdObject {
+  apiVersion: "apiextensions.k8s.io/v1";
+  kind: "CustomResourceDefinition";
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    group: string;
+    names: { kind: string; listKind: string; plural: string; singular: string; categories: string[] };
+    scope: "Namespaced";
+    versions: {
+      name: string;
+      served: boolean;
+      storage: boolean;
+      schema: { openAPIV3Schema: JsonSchema };
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: PrinterColumn[];
+    }[];
+  };
+}
+
+/**
+ * Turns a JSON schema into a Kubernetes structural schema:
+ * - `additionalProperties: false` next to `properties` is dropped (the apiserver rejects the pair;
+ *   it prunes unknown fields instead, and strict field validation reports them);
+ * - `additionalProperties: true` without properties becomes `x-kubernetes-preserve-unknown-fields`;
+ * - `$id` / `$schema` and TypeBox symbol keys are dropped.
+ * `oneOf` lists made only of `required` are structural and are kept.
+ */
+export function toStructural(schema: unknown): JsonSchema {
+  const src = plainJson(schema);
+  if (!isRecord(src)) throw new Error(`expected a schema object, got ${JSON.stringify(src)}`);
+  return structuralNode(src);
+}
+
+function structuralNode(node: Record<string, unknown>): JsonSchema {
+  const out: JsonSchema = {};
+  const hasProps = isRecord(node["properties"]);
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "$id" || key === "$schema") continue;
+    if (key === "additionalProperties") {
+      if (value === true && !hasProps) out["x-kubernetes-preserve-unknown-fields"] = true;
+      else if (isRecord(value)) out[key] = structuralNode(value);
+      continue; // `false`, or `true` beside properties: both meaningless to the apiserver
+    }
+    if (key === "properties" && isRecord(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isRecord(v) ? structuralNode(v) : v]));
+      continue;
+    }
+    if (key === "items" && isRecord(value)) {
+      out[key] = structuralNode(value);
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+// CEL rules mirroring connector/config/validate.ts semanticProblems. Only rules on non-list nodes are
+// here: the apiserver multiplies a rule's estimated cost by the list size, and `routes` has no
+// maxItems (nor route names a maxLength), so per-route rules (unique names, MQTT filter syntax)
+// would be rejected as too expensive. The connector still enforces those at startup.
+const EVENT_HUBS_HOST = "(?i)\\.servicebus\\.(windows\\.net|chinacloudapi\\.cn|usgovcloudapi\\.net)(:|,|$)";
+
+export const CONNECTOR_CEL_RULES: Record<string, CelRule[]> = {
+  "spec.kafkaConnection": [
+    {
+      rule: "!has(self.authentication) || !self.authentication.enabled || !has(self.authentication.authType.x509) || self.tls.tlsEnabled",
+      message: "x509 authentication requires tls.tlsEnabled: true",
+      fieldPath: ".tls.tlsEnabled",
+    },
+    {
+      rule: `self.tls.tlsEnabled || !self.endpoint.matches('${EVENT_HUBS_HOST.replace(/\\/g, "\\\\")}')`,
+      message: "Event Hubs accepts only TLS connections; set tls.tlsEnabled: true",
+      fieldPath: ".tls.tlsEnabled",
+    },
+  ],
+};
+
+export const TOPIC_MAP_CEL_RULES: Record<string, CelRule[]> = {
+  spec: [
+    {
+      rule: "(has(self.partitionStrategy) && self.partitionStrategy == 'property') == has(self.partitionKeyProperty)",
+      message: "partitionKeyProperty is required when partitionStrategy is property, and only allowed then",
+      fieldPath: ".partitionKeyProperty",
+    },
+  ],
+};
+
+/** The Event Hubs host pattern used in the CEL rule, as a JS RegExp (for tests). */
+export const EVENT_HUBS_HOST_PATTERN = new RegExp(EVENT_HUBS_HOST.replace("(?i)", ""), "i");
+
+function attachRules(root: JsonSchema, rules: Record<string, CelRule[]>): void {
+  for (const [path, list] of Object.entries(rules)) {
+    let node: JsonSchema = root;
+    for (const segment of path.split(".")) {
+      const next = schemaProperties(node)[segment];
+      if (!next) throw new Error(`CEL rule path ${path}: no property ${segment} in the schema`);
+      node = next;
+    }
+    node["x-kubernetes-validations"] = list.map((r) => ({ ...r }));
+  }
+}
+
+function openApiSchema(document: unknown, kind: string, rules: Record<string, CelRule[]>): JsonSchema {
+  const props = schemaProperties(plainJson(document) as JsonSchema);
+  const spec = props["spec"];
+  if (!spec) throw new Error(`${kind} document schema has no spec`);
+  const root: JsonSchema = {
+    type: "object",
+    description: `${kind} (${API_GROUP}/${API_VERSION}). Fields are described in connector/config/schema.ts.`,
+    required: ["spec"],
+    properties: {
+      apiVersion: { type: "string", description: "API version of the object." },
+      kind: { type: "string", description: "Kind of the object." },
+      // Only name/generateName may be constrained under metadata; the apiserver validates the rest.
+      metadata: { type: "object" },
+      spec: toStructural(spec),
+      status: {
+        type: "object",
+        description: "Observed state. Not written by the connector today; kept open for a controller.",
+        "x-kubernetes-preserve-unknown-fields": true,
+      },
+    },
+  };
+  attachRules(root, rules);
+  return root;
+}
+
+function crd(kind: string, plural: string, schema: JsonSchema, columns: PrinterColumn[]): CrdObject {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `${plural}.${API_GROUP}`,
+      labels: { "app.kubernetes.io/part-of": "mqtt-kafka-connector" },
+    },
+    spec: {
+      group: API_GROUP,
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), categories: [CRD_CATEGORY] },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: API_VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: schema },
+          subresources: { status: {} },
+          additionalPrinterColumns: columns,
+        },
+      ],
+    },
+  };
+}
+
+const AGE: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
+
+export function renderConnectorCrd(): CrdObject {
+  return crd(CONNECTOR_KIND, "kafkaconnectors", openApiSchema(KafkaConnectorDocument, CONNECTOR_KIND, CONNECTOR_CEL_RULES), [
+    { name: "Instances", type: "integer", jsonPath: ".spec.instances", description: "StatefulSet replicas." },
+    { name: "Kafka", type: "string", jsonPath: ".spec.kafkaConnection.endpoint", description: "Bootstrap servers." },
+    { name: "MQTT", type: "string", jsonPath: ".spec.localBrokerConnection.endpoint", description: "MQTT broker.", priority: 1 },
+    { name: "Image", type: "string", jsonPath: ".spec.image.tag", description: "Image tag.", priority: 1 },
+    { name: "Log", type: "string", jsonPath: ".spec.logLevel", description: "Log level.", priority: 1 },
+    AGE,
+  ]);
+}
+
+export function renderTopicMapCrd(): CrdObject {
+  return crd(TOPIC_MAP_KIND, "kafkaconnectortopicmaps", openApiSchema(KafkaConnectorTopicMapDocument, TOPIC_MAP_KIND, TOPIC_MAP_CEL_RULES), [
+    { name: "Connector", type: "string", jsonPath: ".spec.kafkaConnectorRef", description: "KafkaConnector this map belongs to." },
+    { name: "Compression", type: "string", jsonPath: ".spec.compression" },
+    { name: "Partitioning", type: "string", jsonPath: ".spec.partitionStrategy" },
+    { name: "Batching", type: "boolean", jsonPath: ".spec.batching.enabled", priority: 1 },
+    AGE,
+  ]);
+}
+
+export function renderCrds(): CrdObject[] {
+  return [renderConnectorCrd(), renderTopicMapCrd()];
+}
+
+/** File name under deploy/crds/ for a CRD. */
+export function crdFileName(c: CrdObject): string {
+  return `${c.metadata.name}.yaml`;
+}
+
+export function crdYaml(c: CrdObject): string {
+  const doc = new Document(c);
+  doc.commentBefore = " Generated from connector/config/schema.ts by `npm run gen:crds`. Do not edit.";
+  return doc.toString({ lineWidth: 0 });
+}

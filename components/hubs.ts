@@ -1,0 +1,85 @@
+/**
+ * Event hub names from the topic map's routes. Each event hub is a Kafka topic of the same name and
+ * Event Hubs has no topic auto-creation, so the hubs are exactly the distinct route topics.
+ */
+
+/** The part of a route this module needs; both the args and the validated spec fit it. */
+export interface RouteTopics {
+  mqttToKafka?: { name: string; kafkaTopic: string };
+  kafkaToMqtt?: { name: string; kafkaTopic: string };
+}
+
+/** One event hub and the routes that use it. */
+export interface HubUsage {
+  /** Event hub name = Kafka topic. */
+  name: string;
+  /** Names of mqttToKafka routes that produce to this hub (they need Data Sender). */
+  producedBy: string[];
+  /** Names of kafkaToMqtt routes that consume this hub (they need Data Receiver). */
+  consumedBy: string[];
+}
+
+/** Event Hubs entity names: 1-256 of letters, digits, `.`, `-`, `_`; first and last a letter or digit. */
+export const EVENT_HUB_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,254}[A-Za-z0-9])?$/;
+
+/** Event Hubs namespace names: 6-50 of letters, digits, `-`; starts with a letter, ends with a letter or digit. */
+export const EVENT_HUBS_NAMESPACE_NAME = /^[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9]$/;
+
+/** Why Event Hubs would reject `name` as an event hub name, or undefined. */
+export function eventHubNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > 256) return "event hub names are 1 to 256 characters long";
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return "event hub names may contain only letters, digits, `.`, `-` and `_`";
+  if (!EVENT_HUB_NAME.test(name)) return "event hub names must start and end with a letter or digit";
+  return undefined;
+}
+
+export function namespaceNameProblem(name: string): string | undefined {
+  if (!EVENT_HUBS_NAMESPACE_NAME.test(name)) {
+    return "Event Hubs namespace names are 6 to 50 letters, digits and `-`, start with a letter and end with a letter or digit";
+  }
+  if (/-(sb|mgmt)$/i.test(name)) return "Event Hubs namespace names cannot end with `-sb` or `-mgmt`";
+  return undefined;
+}
+
+/**
+ * The distinct Kafka topics of the routes, in order of first use, with the routes using each.
+ * Throws when a topic cannot be an event hub name, naming the route, or when two topics differ
+ * only by case (Kafka tells them apart, Event Hubs does not).
+ */
+export function hubsFromRoutes(routes: readonly RouteTopics[]): HubUsage[] {
+  const hubs = new Map<string, HubUsage>();
+  const byLower = new Map<string, { topic: string; route: string }>();
+  const problems: string[] = [];
+  routes.forEach((route, i) => {
+    const direction = route.mqttToKafka ? "mqttToKafka" : route.kafkaToMqtt ? "kafkaToMqtt" : undefined;
+    const r = route.mqttToKafka ?? route.kafkaToMqtt;
+    if (!direction || !r) {
+      problems.push(`routes[${i}]: set exactly one of mqttToKafka or kafkaToMqtt`);
+      return;
+    }
+    const where = `route ${JSON.stringify(r.name)} (routes[${i}].${direction}.kafkaTopic)`;
+    const problem = eventHubNameProblem(r.kafkaTopic);
+    if (problem) {
+      problems.push(`${where}: Kafka topic ${JSON.stringify(r.kafkaTopic)} cannot be an event hub name; ${problem}`);
+      return;
+    }
+    const lower = r.kafkaTopic.toLowerCase();
+    const clash = byLower.get(lower);
+    if (clash && clash.topic !== r.kafkaTopic) {
+      problems.push(
+        `${where}: Kafka topic ${JSON.stringify(r.kafkaTopic)} and ${JSON.stringify(clash.topic)} (route ${JSON.stringify(clash.route)}) ` +
+          "differ only by case; Event Hubs names are case-insensitive, so both would be one event hub",
+      );
+      return;
+    }
+    byLower.set(lower, { topic: r.kafkaTopic, route: r.name });
+    let hub = hubs.get(r.kafkaTopic);
+    if (!hub) {
+      hub = { name: r.kafkaTopic, producedBy: [], consumedBy: [] };
+      hubs.set(r.kafkaTopic, hub);
+    }
+    (direction === "mqttToKafka" ? hub.producedBy : hub.consumedBy).push(r.name);
+  });
+  if (problems.length) throw new Error(`invalid topic map for Event Hubs:\n  ${problems.join("\n  ")}`);
+  return [...hubs.values()];
+}

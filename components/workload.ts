@@ -1,0 +1,307 @@
+/**
+ * The connector workload as plain Kubernetes objects: where secrets are mounted, the
+ * SecretProviderClass parameters for Key Vault references, and the pod spec. Pure functions of the
+ * validated spec; the KafkaConnector component wraps them in resources.
+ */
+import { createHash } from "node:crypto";
+import { posix } from "node:path";
+import { stringify } from "yaml";
+import type * as k8s from "@pulumi/kubernetes";
+import type { KafkaConnectorSpecResolved } from "../connector/config/schema";
+
+/** Where the connector reads its config (`--config`). */
+export const CONFIG_DIR = "/etc/mqtt-kafka-connector/config";
+/** Where Secrets, ConfigMaps and Key Vault objects are mounted (`--secrets-dir`), one directory each. */
+export const SECRETS_DIR = "/var/run/secrets/mqtt-kafka-connector";
+/** Default MQTT service account token file of `authentication.kubernetes`. */
+export const MQTT_TOKEN_PATH = "/var/run/secrets/tokens/mqtt-client-token";
+export const HTTP_PORT = 8080;
+export const LIVENESS_PATH = "/healthz";
+export const READINESS_PATH = "/readyz";
+export const METRICS_PATH = "/metrics";
+/** The image runs as this uid/gid (connector/Dockerfile). */
+export const RUN_AS_USER = 10001;
+export const CONTAINER_NAME = "connector";
+export const CONFIG_CHECKSUM_ANNOTATION = "mqtt-kafka-connector/config-checksum";
+
+/** What a mount directory is filled from. */
+export type MountSource =
+  | { kind: "secret"; name: string }
+  | { kind: "configMap"; name: string }
+  | { kind: "keyVault"; name: string; reference: KeyVaultReference };
+
+export interface SecretMount {
+  /** Pod volume name (DNS label). */
+  volume: string;
+  /** `<SECRETS_DIR>/<name>`. */
+  mountPath: string;
+  source: MountSource;
+  /** Spec fields that reference it, for error messages. */
+  usedBy: string[];
+}
+
+/** A Key Vault reference in the spec, rendered by the Secrets Store CSI driver. */
+export interface KeyVaultReference {
+  /** `sasl` or `x509`: which Kafka authentication uses it; also the SecretProviderClass suffix. */
+  use: "sasl" | "x509";
+  /** Spec path of the reference. */
+  field: string;
+  vaultName: string;
+  tenantId: string;
+  /** Kubernetes Secret with `clientid` / `clientsecret` the CSI driver uses to read the vault. */
+  credentialsSecret: string;
+  /** Directory name under SECRETS_DIR; the connector derives it from the spec the same way. */
+  directory: string;
+  objects: KeyVaultObject[];
+}
+
+/** One entry of the Azure provider's `objects` parameter. */
+export interface KeyVaultObject {
+  objectName: string;
+  objectType: "secret" | "cert";
+  objectVersion: string;
+  /** File name written in the mount. */
+  objectAlias: string;
+}
+
+/** A DNS-1123 label for a volume; a hash suffix keeps it unique when the name had to be changed. */
+export function volumeName(prefix: string, name: string): string {
+  const cleaned = name.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const candidate = `${prefix}-${cleaned}`;
+  if (cleaned === name && candidate.length <= 63 && !candidate.endsWith("-")) return candidate;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  return `${prefix}-${cleaned.slice(0, 63 - prefix.length - 10).replace(/-+$/, "")}-${hash}`;
+}
+
+/** The Key Vault references in a validated spec (only for enabled Kafka authentication). */
+export function keyVaultReferences(spec: KafkaConnectorSpecResolved): KeyVaultReference[] {
+  const auth = spec.kafkaConnection.authentication;
+  if (!auth?.enabled) return [];
+  const out: KeyVaultReference[] = [];
+  const sasl = auth.authType.sasl?.token.keyVault;
+  if (sasl) {
+    out.push({
+      use: "sasl",
+      field: "spec.kafkaConnection.authentication.authType.sasl.token.keyVault",
+      vaultName: sasl.vault.name,
+      tenantId: sasl.vault.directoryId,
+      credentialsSecret: sasl.vault.credentials.servicePrincipalLocalSecretName,
+      directory: sasl.vaultSecret.name,
+      objects: [{ objectName: sasl.vaultSecret.name, objectType: "secret", objectVersion: sasl.vaultSecret.version ?? "", objectAlias: "password" }],
+    });
+  }
+  const x509 = auth.authType.x509?.keyVault;
+  if (x509) {
+    const cert = x509.vaultCert ?? x509.vaultCaChainSecret;
+    if (cert) {
+      const version = cert.version ?? "";
+      // Reading a Key Vault certificate as a `secret` yields PEM with the private key and the
+      // certificate (the whole chain for a chain upload); as a `cert` only the leaf certificate.
+      // PEM readers pick the block type they need, so tls.key may carry the certificate too.
+      const crt: KeyVaultObject = x509.vaultCert
+        ? { objectName: cert.name, objectType: "cert", objectVersion: version, objectAlias: "tls.crt" }
+        : { objectName: cert.name, objectType: "secret", objectVersion: version, objectAlias: "tls.crt" };
+      out.push({
+        use: "x509",
+        field: `spec.kafkaConnection.authentication.authType.x509.keyVault.${x509.vaultCert ? "vaultCert" : "vaultCaChainSecret"}`,
+        vaultName: x509.vault.name,
+        tenantId: x509.vault.directoryId,
+        credentialsSecret: x509.vault.credentials.servicePrincipalLocalSecretName,
+        directory: cert.name,
+        objects: [crt, { objectName: cert.name, objectType: "secret", objectVersion: version, objectAlias: "tls.key" }],
+      });
+    }
+  }
+  return out;
+}
+
+/** `parameters` of a SecretProviderClass for the Azure Key Vault provider. */
+export function secretProviderClassParameters(ref: KeyVaultReference): Record<string, string> {
+  return {
+    // Credentials come from the service principal secret (nodePublishSecretRef), not pod identity.
+    usePodIdentity: "false",
+    useVMManagedIdentity: "false",
+    keyvaultName: ref.vaultName,
+    tenantId: ref.tenantId,
+    objects: stringify({ array: ref.objects.map((o) => stringify(o)) }),
+  };
+}
+
+/** Kubernetes name of the SecretProviderClass for a reference. */
+export function secretProviderClassName(connectorName: string, use: string): string {
+  return `${connectorName}-kv-${use}`;
+}
+
+/**
+ * Every directory the connector reads under SECRETS_DIR, deduplicated. Throws when two different
+ * sources would need the same directory (e.g. a Secret and a ConfigMap with one name).
+ */
+export function secretMounts(spec: KafkaConnectorSpecResolved): SecretMount[] {
+  const mounts = new Map<string, SecretMount>();
+  const add = (source: MountSource, field: string) => {
+    const existing = mounts.get(source.name);
+    if (existing) {
+      if (existing.source.kind !== source.kind) {
+        throw new Error(
+          `${field} and ${existing.usedBy[0]} both need ${SECRETS_DIR}/${source.name}, ` +
+            `once as a ${source.kind} and once as a ${existing.source.kind}; give them different names`,
+        );
+      }
+      existing.usedBy.push(field);
+      return;
+    }
+    const prefix = source.kind === "secret" ? "secret" : source.kind === "configMap" ? "ca" : "kv";
+    mounts.set(source.name, { volume: volumeName(prefix, source.name), mountPath: `${SECRETS_DIR}/${source.name}`, source, usedBy: [field] });
+  };
+  const kafka = spec.kafkaConnection;
+  if (kafka.tls.trustedCaCertificateConfigMap) {
+    add({ kind: "configMap", name: kafka.tls.trustedCaCertificateConfigMap }, "spec.kafkaConnection.tls.trustedCaCertificateConfigMap");
+  }
+  const auth = kafka.authentication;
+  if (auth?.enabled) {
+    const token = auth.authType.sasl?.token;
+    if (token?.secretName) add({ kind: "secret", name: token.secretName }, "spec.kafkaConnection.authentication.authType.sasl.token.secretName");
+    if (auth.authType.x509?.secretName) {
+      add({ kind: "secret", name: auth.authType.x509.secretName }, "spec.kafkaConnection.authentication.authType.x509.secretName");
+    }
+    for (const ref of keyVaultReferences(spec)) add({ kind: "keyVault", name: ref.directory, reference: ref }, ref.field);
+  }
+  const mqtt = spec.localBrokerConnection;
+  if (mqtt.tls.trustedCaCertificateConfigMap) {
+    add({ kind: "configMap", name: mqtt.tls.trustedCaCertificateConfigMap }, "spec.localBrokerConnection.tls.trustedCaCertificateConfigMap");
+  }
+  const mqttAuth = mqtt.authentication;
+  if (mqttAuth?.x509) add({ kind: "secret", name: mqttAuth.x509.secretName }, "spec.localBrokerConnection.authentication.x509.secretName");
+  if (mqttAuth?.usernamePassword) {
+    add({ kind: "secret", name: mqttAuth.usernamePassword.secretName }, "spec.localBrokerConnection.authentication.usernamePassword.secretName");
+  }
+  return [...mounts.values()];
+}
+
+/** Labels shared by every workload object; the first two are the selector. */
+export function workloadLabels(connectorName: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "mqtt-kafka-connector",
+    "app.kubernetes.io/instance": connectorName,
+    "app.kubernetes.io/component": "connector",
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
+export function selectorLabels(connectorName: string): Record<string, string> {
+  const { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": instance } = workloadLabels(connectorName);
+  return { "app.kubernetes.io/name": name!, "app.kubernetes.io/instance": instance! };
+}
+
+/** Options of the pod spec that do not come from the connector spec. */
+export interface PodOptions {
+  connectorName: string;
+  serviceAccountName: string;
+  /** ConfigMap holding CONFIG_FILE. */
+  configMapName: string;
+  /** SecretProviderClass name per Key Vault reference use (`sasl`, `x509`). */
+  secretProviderClasses: Record<string, string>;
+  /** Audience of the projected token for MQTT `authentication.kubernetes`. */
+  mqttTokenAudience: string;
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  imagePullSecrets: string[];
+  terminationGracePeriodSeconds: number;
+  nodeSelector?: Record<string, string>;
+}
+
+export const RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  runAsUser: RUN_AS_USER,
+  runAsGroup: RUN_AS_USER,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+export const RESTRICTED_POD_SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: RUN_AS_USER,
+  runAsGroup: RUN_AS_USER,
+  fsGroup: RUN_AS_USER,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+/** The connector pod, compliant with Pod Security "restricted". */
+export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions): k8s.types.input.core.v1.PodSpec {
+  const volumes: k8s.types.input.core.v1.Volume[] = [
+    { name: "config", configMap: { name: o.configMapName } },
+    // The root filesystem is read-only; /tmp is the one writable path.
+    { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+  ];
+  const mounts: k8s.types.input.core.v1.VolumeMount[] = [
+    { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+    { name: "tmp", mountPath: "/tmp" },
+  ];
+  for (const m of secretMounts(spec)) {
+    if (m.source.kind === "secret") volumes.push({ name: m.volume, secret: { secretName: m.source.name } });
+    else if (m.source.kind === "configMap") volumes.push({ name: m.volume, configMap: { name: m.source.name } });
+    else {
+      const spc = o.secretProviderClasses[m.source.reference.use];
+      if (!spc) throw new Error(`no SecretProviderClass for ${m.source.reference.field}`);
+      volumes.push({
+        name: m.volume,
+        csi: {
+          driver: "secrets-store.csi.k8s.io",
+          readOnly: true,
+          volumeAttributes: { secretProviderClass: spc },
+          nodePublishSecretRef: { name: m.source.reference.credentialsSecret },
+        },
+      });
+    }
+    mounts.push({ name: m.volume, mountPath: m.mountPath, readOnly: true });
+  }
+  const k8sAuth = spec.localBrokerConnection.authentication?.kubernetes;
+  if (k8sAuth) {
+    const tokenPath = k8sAuth.tokenPath ?? MQTT_TOKEN_PATH;
+    volumes.push({
+      name: "mqtt-token",
+      projected: {
+        sources: [{ serviceAccountToken: { audience: o.mqttTokenAudience, expirationSeconds: 3600, path: posix.basename(tokenPath) } }],
+      },
+    });
+    mounts.push({ name: "mqtt-token", mountPath: posix.dirname(tokenPath), readOnly: true });
+  }
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: "http" },
+    periodSeconds,
+    timeoutSeconds: 2,
+    failureThreshold,
+  });
+  return {
+    serviceAccountName: o.serviceAccountName,
+    // The connector never calls the Kubernetes API; tokens it needs are projected explicitly.
+    automountServiceAccountToken: false,
+    securityContext: RESTRICTED_POD_SECURITY_CONTEXT,
+    terminationGracePeriodSeconds: o.terminationGracePeriodSeconds,
+    ...(o.imagePullSecrets.length ? { imagePullSecrets: o.imagePullSecrets.map((name) => ({ name })) } : {}),
+    ...(o.nodeSelector && Object.keys(o.nodeSelector).length ? { nodeSelector: o.nodeSelector } : {}),
+    containers: [
+      {
+        name: CONTAINER_NAME,
+        image: `${spec.image.repository}:${spec.image.tag}`,
+        imagePullPolicy: spec.image.pullPolicy,
+        args: ["--config", CONFIG_DIR, "--secrets-dir", SECRETS_DIR],
+        env: [
+          // The StatefulSet ordinal in the pod name is the connector's instance index.
+          { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+          { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+          { name: "HTTP_PORT", value: String(HTTP_PORT) },
+        ],
+        ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
+        startupProbe: probe(LIVENESS_PATH, 2, 30),
+        livenessProbe: probe(LIVENESS_PATH, 10, 3),
+        readinessProbe: probe(READINESS_PATH, 5, 3),
+        resources: o.resources,
+        securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
+        volumeMounts: mounts,
+      },
+    ],
+    volumes,
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Writes what is generated from connector/config/schema.ts:
+ *   deploy/crds/<plural>.<group>.yaml  - the CRDs, for kubectl users
+ *   components/spec-types.ts           - the components' spec args interfaces
+ * Usage: npm run gen:crds          (write)
+ *        npm run gen:crds -- --check  (exit 1 if anything is out of date)
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { crdFileName, crdYaml, renderCrds } from "../components/crds";
+import { generateSpecTypes } from "../components/args-codegen";
+
+// dist/scripts/gen-crds.js -> repo root
+const root = resolve(__dirname, "..", "..");
+
+function generatedFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const crd of renderCrds()) files.set(join("deploy", "crds", crdFileName(crd)), crdYaml(crd));
+  files.set(join("components", "spec-types.ts"), generateSpecTypes());
+  return files;
+}
+
+function main(): void {
+  const check = process.argv.includes("--check");
+  const stale: string[] = [];
+  for (const [rel, content] of generatedFiles()) {
+    const path = join(root, rel);
+    let current: string | undefined;
+    try {
+      current = readFileSync(path, "utf8");
+    } catch {
+      current = undefined;
+    }
+    if (current === content) continue;
+    if (check) {
+      stale.push(rel);
+      continue;
+    }
+    mkdirSync(join(path, ".."), { recursive: true });
+    writeFileSync(path, content);
+    console.log(`wrote ${rel}`);
+  }
+  if (stale.length) {
+    console.error(`out of date (run npm run gen:crds): ${stale.join(", ")}`);
+    process.exit(1);
+  }
+}
+
+main();
