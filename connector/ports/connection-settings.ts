@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { ManagedIdentityCredential, WorkloadIdentityCredential, type TokenCredential } from "@azure/identity";
 import type { ConnectionOptions } from "node:tls";
 import type { SASLOptions } from "kafkajs";
@@ -83,7 +84,8 @@ export function mqttSettings(spec: KafkaConnectorSpecResolved, secrets: SecretSt
   const tlsOn = conn.tls.tlsEnabled;
   const s: MqttConnectionSettings & { describe: string } = { url: `${tlsOn ? "mqtts" : "mqtt"}://${host}:${port}`, describe: "none" };
   if (tlsOn) {
-    s.tls = { servername: host };
+    // SNI must be a host name (RFC 6066); Node warns when given an IP address.
+    s.tls = isIP(host) ? {} : { servername: host };
     if (conn.tls.trustedCaCertificateConfigMap) s.tls.ca = secrets.readCaBundle(conn.tls.trustedCaCertificateConfigMap, `${where}.tls.trustedCaCertificateConfigMap`);
   }
   const auth = conn.authentication;

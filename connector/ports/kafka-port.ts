@@ -67,7 +67,8 @@ export class KafkaJsPort implements KafkaPort {
       connectionTimeout: s.eventHubs ? 10_000 : 3_000,
       authenticationTimeout: s.eventHubs ? 10_000 : 3_000,
       requestTimeout: s.eventHubs ? 60_000 : 30_000,
-      retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8 },
+      // Short client-level retries: connector loops (startup, route sends) back off and log on top of these.
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
       logLevel: KafkaLogLevel.INFO,
       logCreator: kafkaLogCreator(log),
     };

@@ -1,0 +1,153 @@
+import { strict as assert } from "node:assert";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sharedBrokers, uniqueName, kcatConsume, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { startTestConnector, readLog, secretsDir, waitFor } from "../helpers/connector";
+import type { Connector } from "../../connector/connector";
+
+/** Each case runs one mqttToKafka message through a secured listener and reads it back with kcat. */
+describe("connections and authentication (real brokers)", function () {
+  let b: SharedBrokers;
+  const running: { connector: Connector; logFile: string }[] = [];
+  before(async () => {
+    b = await sharedBrokers();
+  });
+  afterEach(async function () {
+    for (const r of running.splice(0)) {
+      if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);
+      await r.connector.stop(10_000);
+    }
+  });
+
+  const mqttPlain = () => `  localBrokerConnection: {endpoint: "127.0.0.1:${b.mqtt.port}", tls: {tlsEnabled: false}}`;
+
+  async function roundTrip(connectorSpec: string, secrets: string, publishTo = (t: string, m: string) => mosquittoPub(b.mqtt.url, t, m)) {
+    const topic = uniqueName("auth");
+    const mt = uniqueName("auth");
+    await b.kafka.createTopic(topic, 1);
+    const r = await startTestConnector(
+      { connectorSpec: `  image: {}\n  instances: 1\n${connectorSpec}`, mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`, secretsDir: secrets },
+      uniqueName("a").toLowerCase(),
+    );
+    running.push(r);
+    await publishTo(mt, "secret-path");
+    const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 15_000 });
+    assert.equal(recs[0]!.value, "secret-path");
+    return r;
+  }
+
+  for (const [saslType, label] of [["plain", "PLAIN"], ["scramSha256", "SCRAM-SHA-256"], ["scramSha512", "SCRAM-SHA-512"]] as const) {
+    it(`Kafka SASL ${label} with the password from a mounted Secret, which never reaches the logs`, async () => {
+      const user = b.kafka.saslUser!;
+      const dir = secretsDir({ "kafka-creds": { username: user.username, password: user.password } });
+      const r = await roundTrip(
+        `  kafkaConnection:\n    endpoint: "${b.kafka.saslBootstrap}"\n    tls: {tlsEnabled: false}\n    authentication: {enabled: true, authType: {sasl: {saslType: ${saslType}, token: {secretName: kafka-creds}}}}\n${mqttPlain()}`,
+        dir,
+      );
+      assert.ok(!readLog(r.logFile).includes(user.password), "password not logged");
+    });
+  }
+
+  it("Kafka SASL with a wrong password keeps retrying and says why", async function () {
+    this.timeout(60_000);
+    const user = b.kafka.saslUser!;
+    const dir = secretsDir({ bad: { username: user.username, password: "wrong-password-xyz" } });
+    const topic = uniqueName("authbad");
+    await b.kafka.createTopic(topic, 1);
+    const { Connector } = await import("../../connector/connector");
+    const { parseConfigText, selectConnector } = await import("../../connector/config/load");
+    const { connectorYaml } = await import("../helpers/connector");
+    const pino = (await import("pino")).default;
+    const logFile = join(dir, "log.txt");
+    const yaml = connectorYaml({
+      connectorSpec: `  image: {}\n  instances: 1\n  kafkaConnection:\n    endpoint: "${b.kafka.saslBootstrap}"\n    tls: {tlsEnabled: false}\n    authentication: {enabled: true, authType: {sasl: {saslType: scramSha512, token: {secretName: bad}}}}\n${mqttPlain()}`,
+      mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "x", kafkaTopic: ${topic}}`,
+    });
+    const c = new Connector(selectConnector(parseConfigText(yaml, "t").resources), { instanceIndex: 0, secretsDir: dir, receiveMaximum: 10, sessionExpirySeconds: 60, maxBufferedBytes: 1e6, kafkaToMqttMaxInFlight: 10, offsetReset: "earliest", commitIntervalMs: 1000, partitionRefreshMs: 60000 }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
+    const started = c.start().catch((e: unknown) => e);
+    await waitFor("a retry log line", () => readLog(logFile).includes("Kafka unreachable; retrying"), 45_000);
+    const log = readLog(logFile);
+    assert.match(log, /SASL|[Aa]uthentication/);
+    assert.ok(!log.includes("wrong-password-xyz"));
+    await c.stop(1000);
+    assert.ok((await started) instanceof Error, "start() gives up once stopped");
+  });
+
+  it("Kafka x509 client certificate over TLS with a custom CA ConfigMap", async () => {
+    const certs = b.kafka.certs!;
+    const dir = secretsDir({
+      "kafka-client": { "tls.crt": readFileSync(certs.clientCert), "tls.key": readFileSync(certs.clientKey) },
+      "kafka-ca": { "ca.crt": readFileSync(certs.caCert) },
+    });
+    await roundTrip(
+      `  kafkaConnection:\n    endpoint: "${b.kafka.sslBootstrap}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: kafka-ca}\n    authentication: {enabled: true, authType: {x509: {secretName: kafka-client}}}\n${mqttPlain()}`,
+      dir,
+    );
+  });
+
+  it("Kafka TLS without the CA fails verification and keeps retrying", async function () {
+    this.timeout(60_000);
+    const certs = b.kafka.certs!;
+    const dir = secretsDir({ "kafka-client": { "tls.crt": readFileSync(certs.clientCert), "tls.key": readFileSync(certs.clientKey) } });
+    const { Connector, DEFAULT_RUNTIME } = await import("../../connector/connector");
+    const { parseConfigText, selectConnector } = await import("../../connector/config/load");
+    const { connectorYaml } = await import("../helpers/connector");
+    const pino = (await import("pino")).default;
+    const logFile = join(dir, "log.txt");
+    writeFileSync(logFile, "");
+    const yaml = connectorYaml({
+      connectorSpec: `  image: {}\n  instances: 1\n  kafkaConnection:\n    endpoint: "${b.kafka.sslBootstrap}"\n    tls: {tlsEnabled: true}\n    authentication: {enabled: true, authType: {x509: {secretName: kafka-client}}}\n${mqttPlain()}`,
+      mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "x", kafkaTopic: t}`,
+    });
+    const c = new Connector(selectConnector(parseConfigText(yaml, "t").resources), { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: dir }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
+    const started = c.start().catch((e: unknown) => e);
+    await waitFor("a retry log line", () => readLog(logFile).includes("Kafka unreachable; retrying"), 45_000);
+    assert.match(readLog(logFile), /certificate/i);
+    await c.stop(1000);
+    await started;
+  });
+
+  it("MQTT username/password over TLS with a custom CA", async () => {
+    const m = b.mqtt;
+    const dir = secretsDir({ "mqtt-creds": { username: m.user!.username, password: m.user!.password }, "mqtt-ca": { "ca.pem": readFileSync(m.certs!.caCert) } });
+    const r = await roundTrip(
+      `  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n  localBrokerConnection:\n    endpoint: "127.0.0.1:${m.tlsPort}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: mqtt-ca}\n    authentication: {usernamePassword: {secretName: mqtt-creds}}`,
+      dir,
+    );
+    assert.ok(!readLog(r.logFile).includes(m.user!.password));
+  });
+
+  it("MQTT X.509 client certificate (mTLS)", async () => {
+    const m = b.mqtt;
+    const dir = secretsDir({
+      "mqtt-client": { "tls.crt": readFileSync(m.certs!.clientCert), "tls.key": readFileSync(m.certs!.clientKey) },
+      "mqtt-ca": { "ca.crt": readFileSync(m.certs!.caCert) },
+    });
+    await roundTrip(
+      `  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n  localBrokerConnection:\n    endpoint: "127.0.0.1:${m.mtlsPort}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: mqtt-ca}\n    authentication: {x509: {secretName: mqtt-client}}`,
+      dir,
+    );
+  });
+
+  it("MQTT kubernetes auth sends method K8S-SAT with the token; Mosquitto (no such plugin) answers 0x8C bad authentication method", async function () {
+    this.timeout(30_000);
+    const dir = secretsDir({ sat: { token: "eyJhbGciOi.fake.token" } });
+    const { mqttSettings } = await import("../../connector/ports/connection-settings");
+    const { MqttJsPort } = await import("../../connector/ports/mqtt-port");
+    const { parseConfigText } = await import("../../connector/config/load");
+    const pino = (await import("pino")).default;
+    const logFile = join(dir, "log.txt");
+    const doc = parseConfigText(
+      `apiVersion: mq.iotoperations.azure.com/v1beta1\nkind: KafkaConnector\nmetadata: {name: k}\nspec:\n  image: {}\n  instances: 1\n  kafkaConnection: {endpoint: "k:1", tls: {tlsEnabled: false}}\n  localBrokerConnection: {endpoint: "127.0.0.1:${b.mqtt.port}", tls: {tlsEnabled: false}, authentication: {kubernetes: {tokenPath: "${join(dir, "sat", "token")}"}}}\n`,
+      "t",
+    ).resources[0]!;
+    assert.ok(doc.kind === "KafkaConnector");
+    const settings = mqttSettings(doc.spec, { has: () => false } as never);
+    assert.equal(settings.describe, `K8S-SAT (${join(dir, "sat", "token")})`);
+    const port = new MqttJsPort({ ...settings, reconnectPeriodMs: 60_000 }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
+    const sub = port.subscribe({ clientId: uniqueName("sat"), filter: "x", qos: 1, receiveMaximum: 10, sessionExpirySeconds: 0 }, () => undefined);
+    void sub.start().catch(() => undefined);
+    await waitFor("the CONNACK refusal in the log", () => /"reasonCode":140/.test(readLog(logFile)), 15_000);
+    await sub.close();
+  });
+});
