@@ -61,7 +61,8 @@ export function loadResources(paths: string[]): ConfigResource[] {
   const resources: ConfigResource[] = [];
   const problems: ConfigProblem[] = [];
   for (const file of expandConfigPaths(paths)) {
-    const source = relative(process.cwd(), file) || file;
+    const rel = relative(process.cwd(), file);
+    const source = rel && !rel.startsWith("..") ? rel : file; // short names inside cwd, full paths elsewhere
     const res = parseConfigText(readFileSync(file, "utf8"), source);
     resources.push(...res.resources);
     problems.push(...res.problems);
