@@ -234,6 +234,13 @@ export class Connector {
     await Promise.all([...this.m2k.map((p) => p.disconnect()), ...this.k2m.map((p) => p.disconnect())]);
     await this.ports.kafka.close();
     this.state = "stopped";
-    this.log.info({ drained: this.drainCompleted }, "connector stopped");
+    this.log.info(
+      {
+        drained: this.drainCompleted,
+        mqttToKafka: Object.fromEntries(this.m2k.map((p) => [p.route.name, { ...p.stats, receivedByClient: undefined }])),
+        kafkaToMqtt: Object.fromEntries(this.k2m.map((p) => [p.route.name, p.stats])),
+      },
+      "connector stopped",
+    );
   }
 }
