@@ -53,7 +53,7 @@ export function k8sNameProblem(name: string): string | undefined {
 /** Validates and defaults a KafkaConnector spec; throws InvalidArgsError listing every problem. */
 export function resolveConnectorSpec(component: string, target: DocumentTarget, spec: unknown): KafkaConnectorResource {
   const doc = { apiVersion: API_VERSION_FULL, kind: "KafkaConnector", metadata: { ...target }, spec: copy(spec) };
-  const { resource, problems } = validateDocument(doc, "args");
+  const { resource, problems } = validateDocument(doc);
   if (problems.length || !resource || resource.kind !== "KafkaConnector") {
     throw new InvalidArgsError(component, `invalid connector spec:\n  ${problems.map(formatProblem).join("\n  ")}`);
   }
@@ -63,7 +63,7 @@ export function resolveConnectorSpec(component: string, target: DocumentTarget, 
 /** Validates and defaults a KafkaConnectorTopicMap spec; throws InvalidArgsError listing every problem. */
 export function resolveTopicMapSpec(component: string, target: DocumentTarget, spec: unknown): KafkaConnectorTopicMapResource {
   const doc = { apiVersion: API_VERSION_FULL, kind: "KafkaConnectorTopicMap", metadata: { ...target }, spec: copy(spec) };
-  const { resource, problems } = validateDocument(doc, "args");
+  const { resource, problems } = validateDocument(doc);
   if (problems.length || !resource || resource.kind !== "KafkaConnectorTopicMap") {
     throw new InvalidArgsError(component, `invalid topic map:\n  ${problems.map(formatProblem).join("\n  ")}`);
   }

@@ -96,7 +96,7 @@ export class EventHubsKafka extends pulumi.ComponentResource {
       throw new InvalidArgsError(`EventHubsKafka ${JSON.stringify(name)}`, message);
     };
     // The connector's own validator first, so a bad topic map reads the same here as at runtime.
-    const topicMap = resolveTopicMapSpec(`EventHubsKafka ${JSON.stringify(name)}`, { name: "args", namespace: "default" }, {
+    const topicMap = resolveTopicMapSpec(`EventHubsKafka ${JSON.stringify(name)}`, { name: "topic-map", namespace: "default" }, {
       ...args.topicMap,
       kafkaConnectorRef: args.topicMap.kafkaConnectorRef ?? "unset",
     });

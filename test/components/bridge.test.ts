@@ -1,0 +1,219 @@
+import { CONNECTION_STRING, SUBSCRIPTION, isSecretValue, record, unwrapSecret, valueOf } from "./mocks";
+import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  EVENT_HUBS_DATA_RECEIVER_ROLE,
+  EVENT_HUBS_DATA_SENDER_ROLE,
+  InvalidArgsError,
+  MqttKafkaBridge,
+  type BridgeConnectorSpecArgs,
+  type MqttKafkaBridgeArgs,
+} from "../../components";
+import { parseConfigText, selectConnector } from "../../connector/config/load";
+import { at, graph, one, ofType, topicMap } from "./fixtures";
+
+const connector = (): BridgeConnectorSpecArgs => ({
+  image: { repository: "registry.example.com/mqtt-kafka-connector", tag: "1.2.3" },
+  instances: 2,
+  logLevel: "info",
+  localBrokerConnection: { endpoint: "mqtt-broker.iot.svc:8883", tls: { tlsEnabled: true }, authentication: { kubernetes: {} } },
+});
+const base = (): MqttKafkaBridgeArgs => ({
+  location: "westeurope",
+  kubernetesNamespace: "iot",
+  oidcIssuerUrl: "https://oidc.example.com/tenant/issuer/",
+  eventHubs: { namespaceName: "plant-ehns-dev" },
+  connector: connector(),
+  topicMap: topicMap(),
+});
+const RG = "plant-rg-rg1234"; // mock name of the created resource group
+const NS_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.EventHub/namespaces/plant-ehns-dev`;
+const RA = "azure-native:authorization:RoleAssignment";
+const configOf = (r: Awaited<ReturnType<typeof record>>) => {
+  const text = at(one(r, "kubernetes:core/v1:ConfigMap", "plant-connector-config").inputs, "data", "connector.yaml") as string;
+  const { resources, problems } = parseConfigText(text, "configmap");
+  assert.deepEqual(problems, []);
+  return selectConnector(resources);
+};
+
+describe("MqttKafkaBridge", () => {
+  it("composes Event Hubs, identity, per-hub roles, CRDs and the workload", async () => {
+    let bridge!: MqttKafkaBridge;
+    const r = await record(() => (bridge = new MqttKafkaBridge("plant", base())));
+    assert.deepEqual(graph(r), [
+      "azure-native:authorization:RoleAssignment plant-roles-receiver-commands",
+      "azure-native:authorization:RoleAssignment plant-roles-receiver-telemetry",
+      "azure-native:authorization:RoleAssignment plant-roles-sender-telemetry",
+      "azure-native:eventhub:EventHub plant-eventhubs-hub-commands",
+      "azure-native:eventhub:EventHub plant-eventhubs-hub-telemetry",
+      "azure-native:eventhub:Namespace plant-eventhubs-namespace",
+      "azure-native:managedidentity:FederatedIdentityCredential plant-identity-federation",
+      "azure-native:managedidentity:UserAssignedIdentity plant-identity-identity",
+      "azure-native:resources:ResourceGroup plant-rg",
+      "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition plant-crds-kafkaconnector",
+      "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition plant-crds-kafkaconnectortopicmap",
+      "kubernetes:apps/v1:StatefulSet plant-connector-statefulset",
+      "kubernetes:core/v1:ConfigMap plant-connector-config",
+      "kubernetes:core/v1:Service plant-connector-service",
+      "kubernetes:core/v1:ServiceAccount plant-connector-serviceaccount",
+      "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnector plant-connector-kafkaconnector",
+      "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnectorTopicMap plant-connector-topicmap",
+      "kubernetes:policy/v1:PodDisruptionBudget plant-connector-pdb",
+      "mqtt-kafka-connector:index:ConnectorCrds plant-crds",
+      "mqtt-kafka-connector:index:ConnectorIdentity plant-identity",
+      "mqtt-kafka-connector:index:EventHubsKafka plant-eventhubs",
+      "mqtt-kafka-connector:index:EventHubsRoleAssignments plant-roles",
+      "mqtt-kafka-connector:index:KafkaConnector plant-connector",
+      "mqtt-kafka-connector:index:MqttKafkaBridge plant",
+    ]);
+    assert.deepEqual(bridge.hubNames, ["telemetry", "commands"]);
+    assert.deepEqual(
+      ofType(r, "azure-native:eventhub:EventHub").map((h) => h.inputs["eventHubName"]).sort(),
+      ["commands", "telemetry"],
+    );
+    assert.equal(await valueOf(bridge.bootstrapServers), "plant-ehns-dev.servicebus.windows.net:9093");
+    assert.equal(await valueOf(bridge.resourceGroupName), RG);
+  });
+
+  it("federates the identity with the connector's service account and grants it only per-hub roles", async () => {
+    let bridge!: MqttKafkaBridge;
+    const r = await record(() => (bridge = new MqttKafkaBridge("plant", base())));
+    assert.deepEqual(one(r, "azure-native:managedidentity:FederatedIdentityCredential", "plant-identity-federation").inputs, {
+      resourceGroupName: RG,
+      resourceName: "plant-identity-identity",
+      issuer: "https://oidc.example.com/tenant/issuer/",
+      subject: "system:serviceaccount:iot:plant",
+      audiences: ["api://AzureADTokenExchange"],
+    });
+    const principal = "principal-id-of-plant-identity-identity";
+    assert.deepEqual(
+      ofType(r, RA).map((x) => [x.inputs["principalId"], x.inputs["scope"], String(x.inputs["roleDefinitionId"]).split("/").pop()]).sort(),
+      [
+        [principal, `${NS_ID}/eventhubs/commands`, EVENT_HUBS_DATA_RECEIVER_ROLE],
+        [principal, `${NS_ID}/eventhubs/telemetry`, EVENT_HUBS_DATA_SENDER_ROLE],
+        [principal, `${NS_ID}/eventhubs/telemetry`, EVENT_HUBS_DATA_RECEIVER_ROLE],
+      ],
+    );
+    assert.deepEqual(ofType(r, RA).filter((x) => x.inputs["scope"] === NS_ID), [], "no namespace-wide assignment by default");
+    const sa = one(r, "kubernetes:core/v1:ServiceAccount", "plant-connector-serviceaccount").inputs;
+    assert.deepEqual(at(sa, "metadata", "annotations"), { "azure.workload.identity/client-id": "client-id-of-plant-identity-identity" });
+    assert.equal(at(one(r, "kubernetes:apps/v1:StatefulSet", "plant-connector-statefulset").inputs, "spec", "template", "metadata", "labels", "azure.workload.identity/use"), "true");
+    assert.equal(await valueOf(bridge.principalId), principal);
+    assert.equal(await valueOf(bridge.clientId), "client-id-of-plant-identity-identity");
+  });
+
+  it("points the connector at the namespace's Kafka endpoint with Entra ID authentication", async () => {
+    const r = await record(() => new MqttKafkaBridge("plant", base()));
+    const { connector: c, topicMaps } = configOf(r);
+    assert.deepEqual(c.metadata, { name: "plant", namespace: "iot" });
+    assert.deepEqual(c.spec.kafkaConnection, {
+      endpoint: "plant-ehns-dev.servicebus.windows.net:9093",
+      tls: { tlsEnabled: true },
+      authentication: { enabled: true, authType: { systemAssignedManagedIdentity: { audience: "https://plant-ehns-dev.servicebus.windows.net" } } },
+    });
+    assert.equal(c.spec.instances, 2);
+    assert.equal(at(one(r, "kubernetes:apps/v1:StatefulSet", "plant-connector-statefulset").inputs, "spec", "replicas"), 2);
+    assert.equal(topicMaps[0]!.spec.kafkaConnectorRef, "plant");
+  });
+
+  it("opts into namespace-wide role assignments", async () => {
+    const r = await record(() => new MqttKafkaBridge("plant", { ...base(), namespaceWideRoleAssignments: true }));
+    assert.deepEqual(ofType(r, RA).map((x) => [x.name, x.inputs["scope"]]).sort(), [
+      ["plant-roles-receiver-namespace", NS_ID],
+      ["plant-roles-sender-namespace", NS_ID],
+    ]);
+  });
+
+  it("uses an existing principal, e.g. an Arc extension's identity, without creating one", async () => {
+    const { oidcIssuerUrl: _unused, ...rest } = base();
+    const r = await record(() => new MqttKafkaBridge("plant", { ...rest, principalId: "arc-principal", resourceGroupName: "rg-existing" }));
+    assert.deepEqual(ofType(r, "azure-native:managedidentity:UserAssignedIdentity"), []);
+    assert.deepEqual(ofType(r, "azure-native:resources:ResourceGroup"), []);
+    assert.deepEqual([...new Set(ofType(r, RA).map((x) => x.inputs["principalId"]))], ["arc-principal"]);
+    assert.equal(at(one(r, "kubernetes:core/v1:ServiceAccount", "plant-connector-serviceaccount").inputs, "metadata", "annotations"), undefined);
+
+    const withClient = await record(() => new MqttKafkaBridge("plant", { ...rest, principalId: "p", clientId: "c-1" }));
+    assert.deepEqual(at(one(withClient, "kubernetes:core/v1:ServiceAccount", "plant-connector-serviceaccount").inputs, "metadata", "annotations"), {
+      "azure.workload.identity/client-id": "c-1",
+    });
+  });
+
+  it("with a connection string: SASL PLAIN from a Secret holding a Pulumi secret, and no role assignments", async () => {
+    const { oidcIssuerUrl: _unused, ...rest } = base();
+    let bridge!: MqttKafkaBridge;
+    const r = await record(() => (bridge = new MqttKafkaBridge("plant", { ...rest, useConnectionString: true, createKubernetesNamespace: true })));
+    assert.deepEqual(ofType(r, RA), []);
+    assert.deepEqual(ofType(r, "azure-native:managedidentity:UserAssignedIdentity"), []);
+    assert.deepEqual(at(one(r, "kubernetes:core/v1:Namespace", "plant-k8s-namespace").inputs, "metadata", "name"), "iot");
+    const secret = one(r, "kubernetes:core/v1:Secret", "plant-eventhubs-connection-string").inputs;
+    assert.deepEqual(at(secret, "metadata", "name"), "plant-eventhubs");
+    const stringData = secret["stringData"];
+    const password = at(unwrapSecret(stringData), "password");
+    assert.ok(isSecretValue(stringData) || isSecretValue(password), "connection string is not a secret");
+    assert.equal(unwrapSecret(password), CONNECTION_STRING);
+    assert.equal(await pulumi.isSecret(bridge.connectionString), true);
+    const { connector: c } = configOf(r);
+    assert.deepEqual(c.spec.kafkaConnection.authentication, { enabled: true, authType: { sasl: { saslType: "plain", token: { secretName: "plant-eventhubs" } } } });
+    // The connection string itself is never in the config, only the Secret's name.
+    const text = at(one(r, "kubernetes:core/v1:ConfigMap", "plant-connector-config").inputs, "data", "connector.yaml") as string;
+    assert.ok(!text.includes("SharedAccessKey"));
+    const sts = one(r, "kubernetes:apps/v1:StatefulSet", "plant-connector-statefulset").inputs;
+    const vols = at(sts, "spec", "template", "spec", "volumes") as { name: string; secret?: { secretName: string } }[];
+    assert.deepEqual(vols.find((v) => v.secret)?.secret, { secretName: "plant-eventhubs" });
+    assert.equal(at(one(r, "azure-native:eventhub:Namespace", "plant-eventhubs-namespace").inputs, "disableLocalAuth"), false);
+  });
+
+  it("skips the CRDs when they are managed elsewhere", async () => {
+    const r = await record(() => new MqttKafkaBridge("plant", { ...base(), installCrds: false }));
+    assert.deepEqual(graph(r).filter((g) => g.includes("CustomResourceDefinition") || g.includes("ConnectorCrds")), []);
+  });
+
+  describe("bad args throw clear errors", () => {
+    const { oidcIssuerUrl: _unused, ...noAuth } = base();
+    const cases: [string, () => MqttKafkaBridgeArgs, string | RegExp][] = [
+      [
+        "no authentication choice",
+        () => noAuth,
+        'MqttKafkaBridge "plant": choose how the connector authenticates to Event Hubs: set exactly one of oidcIssuerUrl (new workload identity), principalId (existing identity) or useConnectionString; got none',
+      ],
+      ["two authentication choices", () => ({ ...base(), useConnectionString: true }), /set exactly one of .*; got oidcIssuerUrl, useConnectionString$/],
+      ["a client ID without its principal", () => ({ ...base(), clientId: "c" }), 'MqttKafkaBridge "plant": clientId is only used together with principalId'],
+      [
+        "a compression Event Hubs does not accept",
+        () => ({ ...base(), topicMap: { ...topicMap(), compression: "snappy" } }),
+        'MqttKafkaBridge "plant": topicMap.compression: got "snappy"; Event Hubs accepts only none and gzip',
+      ],
+      ["gzip on Standard", () => ({ ...base(), topicMap: { ...topicMap(), compression: "gzip" } }), /gzip needs the Premium tier/],
+      [
+        "a kafkaConnection the bridge derives itself",
+        () => ({ ...base(), connector: { ...connector(), kafkaConnection: { endpoint: "x:1", tls: { tlsEnabled: true } } } as BridgeConnectorSpecArgs }),
+        /connector.kafkaConnection is derived from the Event Hubs namespace/,
+      ],
+      [
+        "an invalid connector setting",
+        () => ({ ...base(), connector: { ...connector(), clientIdPrefix: "has space" } }),
+        /MqttKafkaBridge "plant": invalid connector spec:\n {2}KafkaConnector\/plant: spec.clientIdPrefix: got "has space"; must match/,
+      ],
+    ];
+    for (const [what, args, message] of cases) {
+      it(what, async () => {
+        const r = await record(() => {
+          assert.throws(
+            () => new MqttKafkaBridge("plant", args()),
+            (e: Error) => {
+              assert.ok(e instanceof InvalidArgsError, String(e));
+              if (typeof message === "string") assert.equal(e.message, message);
+              else assert.match(e.message, message);
+              return true;
+            },
+          );
+        });
+        assert.deepEqual(r.filter((x) => !x.type.startsWith("mqtt-kafka-connector:")), [], "nothing may be created");
+      });
+    }
+    it("gzip is fine on Premium", async () => {
+      const r = await record(() => new MqttKafkaBridge("plant", { ...base(), eventHubs: { namespaceName: "plant-ehns-dev", skuName: "Premium" }, topicMap: { ...topicMap(), compression: "gzip" } }));
+      assert.equal(configOf(r).topicMaps[0]!.spec.compression, "gzip");
+    });
+  });
+});

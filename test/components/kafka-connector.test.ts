@@ -1,0 +1,340 @@
+import { record, valueOf } from "./mocks";
+import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { InvalidArgsError, KafkaConnector, type KafkaConnectorArgs } from "../../components";
+import { parseConfigText, selectConnector } from "../../connector/config/load";
+import { startHttpServer } from "../../connector/http-server";
+import { resolveInstanceIndex } from "../../connector/instance";
+import { at, connectorSpec, graph, one, ofType, topicMap } from "./fixtures";
+
+const STS = "kubernetes:apps/v1:StatefulSet";
+const CM = "kubernetes:core/v1:ConfigMap";
+const SA = "kubernetes:core/v1:ServiceAccount";
+const SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass";
+const SECRETS = "/var/run/secrets/mqtt-kafka-connector";
+
+const base = (): KafkaConnectorArgs => ({ namespace: "iot", connectorName: "plant", spec: connectorSpec(), topicMap: topicMap() });
+type Obj = Record<string, unknown>;
+const podSpec = (r: Awaited<ReturnType<typeof record>>) => at(one(r, STS, "bridge-statefulset").inputs, "spec", "template", "spec") as Obj;
+const container = (r: Awaited<ReturnType<typeof record>>) => (podSpec(r)["containers"] as Obj[])[0]!;
+const volumes = (r: Awaited<ReturnType<typeof record>>) => Object.fromEntries((podSpec(r)["volumes"] as Obj[]).map((v) => [v["name"], v]));
+const mounts = (r: Awaited<ReturnType<typeof record>>): Record<string, [unknown, unknown]> =>
+  Object.fromEntries((container(r)["volumeMounts"] as Obj[]).map((m) => [m["name"], [m["mountPath"], m["readOnly"] ?? false]]));
+
+describe("KafkaConnector", () => {
+  it("creates exactly the CRs, service account, config, headless service, StatefulSet and PDB", async () => {
+    const r = await record(() => new KafkaConnector("bridge", base()));
+    assert.deepEqual(graph(r), [
+      "kubernetes:apps/v1:StatefulSet bridge-statefulset",
+      "kubernetes:core/v1:ConfigMap bridge-config",
+      "kubernetes:core/v1:Service bridge-service",
+      "kubernetes:core/v1:ServiceAccount bridge-serviceaccount",
+      "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnector bridge-kafkaconnector",
+      "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnectorTopicMap bridge-topicmap",
+      "kubernetes:policy/v1:PodDisruptionBudget bridge-pdb",
+      "mqtt-kafka-connector:index:KafkaConnector bridge",
+    ]);
+    const labels = {
+      "app.kubernetes.io/name": "mqtt-kafka-connector",
+      "app.kubernetes.io/instance": "plant",
+      "app.kubernetes.io/component": "connector",
+      "app.kubernetes.io/managed-by": "pulumi",
+    };
+    const selector = { "app.kubernetes.io/name": "mqtt-kafka-connector", "app.kubernetes.io/instance": "plant" };
+    assert.deepEqual(at(one(r, SA, "bridge-serviceaccount").inputs, "metadata"), { name: "plant", namespace: "iot", labels });
+    assert.equal(one(r, SA, "bridge-serviceaccount").inputs["automountServiceAccountToken"], false);
+    assert.deepEqual(one(r, "kubernetes:core/v1:Service", "bridge-service").inputs["spec"], {
+      clusterIP: "None",
+      selector,
+      ports: [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }],
+    });
+    assert.deepEqual(one(r, "kubernetes:policy/v1:PodDisruptionBudget", "bridge-pdb").inputs["spec"], { maxUnavailable: 1, selector: { matchLabels: selector } });
+    const sts = one(r, STS, "bridge-statefulset").inputs;
+    assert.deepEqual(at(sts, "metadata"), { name: "plant", namespace: "iot", labels });
+    assert.equal(at(sts, "spec", "serviceName"), "plant-headless");
+    assert.deepEqual(at(sts, "spec", "selector"), { matchLabels: selector });
+    assert.deepEqual(at(sts, "spec", "template", "metadata", "labels"), labels);
+  });
+
+  it("runs `instances` replicas of the spec's image under Pod Security restricted", async () => {
+    const r = await record(() => new KafkaConnector("bridge", base()));
+    assert.equal(at(one(r, STS, "bridge-statefulset").inputs, "spec", "replicas"), 3);
+    const pod = podSpec(r);
+    assert.deepEqual(pod["securityContext"], { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
+    assert.equal(pod["automountServiceAccountToken"], false);
+    assert.equal(pod["serviceAccountName"], "plant");
+    assert.equal(pod["terminationGracePeriodSeconds"], 60);
+    const c = container(r);
+    assert.deepEqual(c["securityContext"], {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    assert.equal(c["image"], "registry.example.com/mqtt-kafka-connector:1.2.3");
+    assert.equal(c["imagePullPolicy"], "Always");
+    assert.deepEqual(c["args"], ["--config", "/etc/mqtt-kafka-connector/config", "--secrets-dir", SECRETS]);
+    assert.deepEqual(c["resources"], { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } });
+    assert.deepEqual(c["env"], [
+      { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+      { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+      { name: "HTTP_PORT", value: "8080" },
+    ]);
+    // The only writable path is the /tmp emptyDir.
+    assert.deepEqual(
+      Object.entries(mounts(r)).filter(([, [, ro]]) => !ro),
+      [["tmp", ["/tmp", false]]],
+    );
+    assert.deepEqual(volumes(r)["tmp"], { name: "tmp", emptyDir: { sizeLimit: "64Mi" } });
+  });
+
+  it("probes endpoints the connector really serves, on its HTTP port", async () => {
+    const r = await record(() => new KafkaConnector("bridge", base()));
+    const c = container(r);
+    assert.deepEqual(c["ports"], [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    const probe = (k: string) => c[k] as { httpGet: { path: string; port: string } };
+    assert.deepEqual(
+      ["startupProbe", "livenessProbe", "readinessProbe"].map((k) => [k, probe(k).httpGet]),
+      [
+        ["startupProbe", { path: "/healthz", port: "http" }],
+        ["livenessProbe", { path: "/healthz", port: "http" }],
+        ["readinessProbe", { path: "/readyz", port: "http" }],
+      ],
+    );
+    // Start the connector's own HTTP server and call the probe paths.
+    let ready = false;
+    const server = await startHttpServer(0, { ready: () => ready }, "127.0.0.1");
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const get = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+      assert.equal(await get(probe("livenessProbe").httpGet.path), 200);
+      assert.equal(await get(probe("readinessProbe").httpGet.path), 503);
+      ready = true;
+      assert.equal(await get(probe("readinessProbe").httpGet.path), 200);
+      assert.equal(await get("/no-such-endpoint"), 404);
+    } finally {
+      server.close();
+    }
+    // POD_NAME of a StatefulSet pod carries the ordinal; the connector takes it as the instance index.
+    const stsName = at(one(r, STS, "bridge-statefulset").inputs, "metadata", "name");
+    assert.equal(resolveInstanceIndex(undefined, { POD_NAME: `${String(stsName)}-2` }), 2);
+  });
+
+  it("renders a config the connector's own loader accepts, with every default filled in", async () => {
+    let kc!: KafkaConnector;
+    const r = await record(() => (kc = new KafkaConnector("bridge", base())));
+    const cm = one(r, CM, "bridge-config").inputs;
+    assert.deepEqual(at(cm, "metadata", "name"), "plant-config");
+    const text = at(cm, "data", "connector.yaml") as string;
+    const { resources, problems } = parseConfigText(text, "configmap");
+    assert.deepEqual(problems, []);
+    const { connector, topicMaps } = selectConnector(resources, "plant");
+    assert.deepEqual(connector.metadata, { name: "plant", namespace: "iot" });
+    assert.equal(connector.spec.instances, 3);
+    assert.equal(connector.spec.kafkaConnection.endpoint, "plant-ehns.servicebus.windows.net:9093");
+    assert.deepEqual(connector.spec.localBrokerConnection.authentication, { kubernetes: {} });
+    assert.equal(topicMaps.length, 1);
+    assert.deepEqual(topicMaps[0]!.metadata, { name: "plant-topics", namespace: "iot" });
+    assert.equal(topicMaps[0]!.spec.kafkaConnectorRef, "plant");
+    assert.deepEqual(
+      topicMaps[0]!.spec.routes.map((x) => x.mqttToKafka ?? x.kafkaToMqtt).map((x) => [x!.name, x!.kafkaTopic]),
+      [["telemetry-in", "telemetry"], ["commands-out", "commands"], ["alarms-in", "telemetry"], ["telemetry-echo", "telemetry"]],
+    );
+    // Defaults are written out, so the file says exactly what runs.
+    const docs = text.split(/^---$/m).map((d) => parse(d) as Obj);
+    assert.equal(at(docs[1], "spec", "routes", 1, "kafkaToMqtt", "qos"), 0);
+    assert.equal(at(docs[1], "spec", "routes", 0, "mqttToKafka", "kafkaAcks"), "all");
+    assert.deepEqual(at(docs[1], "spec", "batching"), { enabled: false, latencyMs: 5, maxMessages: 100000, maxBytes: 1000000 });
+    // The config is mounted where --config points.
+    assert.deepEqual(volumes(r)["config"], { name: "config", configMap: { name: "plant-config" } });
+    assert.deepEqual(mounts(r)["config"], ["/etc/mqtt-kafka-connector/config", true]);
+    // The checksum annotation is the sha256 of exactly this text.
+    const sum = createHash("sha256").update(text).digest("hex");
+    assert.equal(at(one(r, STS, "bridge-statefulset").inputs, "spec", "template", "metadata", "annotations", "mqtt-kafka-connector/config-checksum"), sum);
+    assert.equal(await valueOf(kc.configChecksum), sum);
+  });
+
+  it("rolls the pods when the config changes, and only then", async () => {
+    const checksumOf = async (args: KafkaConnectorArgs) => {
+      const r = await record(() => new KafkaConnector("bridge", args));
+      return at(one(r, STS, "bridge-statefulset").inputs, "spec", "template", "metadata", "annotations", "mqtt-kafka-connector/config-checksum");
+    };
+    const a = await checksumOf(base());
+    assert.equal(await checksumOf(base()), a);
+    assert.notEqual(await checksumOf({ ...base(), spec: { ...connectorSpec(), logLevel: "debug" } }), a);
+    const moreRoutes = topicMap();
+    moreRoutes.routes.push({ kafkaToMqtt: { name: "extra", kafkaTopic: "commands", mqttTopic: "x" } });
+    assert.notEqual(await checksumOf({ ...base(), topicMap: moreRoutes }), a);
+  });
+
+  it("creates the CRs so kubectl shows what is deployed, with defaults filled in", async () => {
+    const r = await record(() => new KafkaConnector("bridge", base()));
+    const cr = one(r, "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnector", "bridge-kafkaconnector").inputs;
+    assert.equal(cr["apiVersion"], "mq.iotoperations.azure.com/v1beta1");
+    assert.deepEqual(at(cr, "metadata", "name"), "plant");
+    assert.equal(at(cr, "spec", "instances"), 3);
+    assert.equal(at(cr, "spec", "localBrokerConnection", "endpoint"), "mqtt-broker.iot.svc:8883");
+    const map = one(r, "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnectorTopicMap", "bridge-topicmap").inputs;
+    assert.deepEqual([at(map, "metadata", "name"), at(map, "spec", "kafkaConnectorRef"), at(map, "spec", "copyMqttProperties")], ["plant-topics", "plant", false]);
+
+    const without = await record(() => new KafkaConnector("bridge", { ...base(), createCustomResources: false }));
+    assert.deepEqual(without.filter((x) => x.type.startsWith("kubernetes:mq.iotoperations.azure.com")), []);
+  });
+
+  it("projects the MQTT service account token where authentication.kubernetes reads it", async () => {
+    const r = await record(() => new KafkaConnector("bridge", base()));
+    assert.deepEqual(volumes(r)["mqtt-token"], {
+      name: "mqtt-token",
+      projected: { sources: [{ serviceAccountToken: { audience: "aio-mq", expirationSeconds: 3600, path: "mqtt-client-token" } }] },
+    });
+    assert.deepEqual(mounts(r)["mqtt-token"], ["/var/run/secrets/tokens", true]);
+    assert.deepEqual(volumes(r)["ca-mqtt-ca"], { name: "ca-mqtt-ca", configMap: { name: "mqtt-ca" } });
+    assert.deepEqual(mounts(r)["ca-mqtt-ca"], [`${SECRETS}/mqtt-ca`, true]);
+
+    const spec = connectorSpec();
+    spec.localBrokerConnection!.authentication = { kubernetes: { tokenPath: "/var/run/secrets/custom/token" } };
+    const custom = await record(() => new KafkaConnector("bridge", { ...base(), spec, mqttTokenAudience: "my-broker" }));
+    assert.deepEqual(at(volumes(custom)["mqtt-token"], "projected", "sources", 0, "serviceAccountToken"), { audience: "my-broker", expirationSeconds: 3600, path: "token" });
+    assert.deepEqual(mounts(custom)["mqtt-token"], ["/var/run/secrets/custom", true]);
+  });
+
+  it("mounts referenced Secrets by name where the connector reads them", async () => {
+    const spec = connectorSpec();
+    spec.kafkaConnection.authentication = { enabled: true, authType: { sasl: { saslType: "plain", token: { secretName: "eh-sas" } } } };
+    spec.localBrokerConnection!.authentication = { usernamePassword: { secretName: "mqtt-login" } };
+    const r = await record(() => new KafkaConnector("bridge", { ...base(), spec }));
+    assert.deepEqual(volumes(r)["secret-eh-sas"], { name: "secret-eh-sas", secret: { secretName: "eh-sas" } });
+    assert.deepEqual(mounts(r)["secret-eh-sas"], [`${SECRETS}/eh-sas`, true]);
+    assert.deepEqual(volumes(r)["secret-mqtt-login"], { name: "secret-mqtt-login", secret: { secretName: "mqtt-login" } });
+    assert.equal(volumes(r)["mqtt-token"], undefined);
+    assert.deepEqual(ofType(r, SPC), []);
+  });
+
+  it("renders a SecretProviderClass per Key Vault reference and mounts it like a Secret", async () => {
+    const vault = { name: "plant-kv", directoryId: "tenant-1", credentials: { servicePrincipalLocalSecretName: "kv-reader" } };
+    const spec = connectorSpec();
+    spec.kafkaConnection.authentication = {
+      enabled: true,
+      authType: { sasl: { saslType: "plain", token: { keyVault: { username: "$ConnectionString", vault, vaultSecret: { name: "eh-cs", version: "7" } } } } },
+    };
+    const r = await record(() => new KafkaConnector("bridge", { ...base(), spec }));
+    const spc = one(r, SPC, "bridge-kv-sasl").inputs;
+    assert.deepEqual(at(spc, "metadata", "name"), "plant-kv-sasl");
+    assert.equal(at(spc, "spec", "provider"), "azure");
+    const params = at(spc, "spec", "parameters") as Record<string, string>;
+    assert.deepEqual([params["keyvaultName"], params["tenantId"], params["usePodIdentity"]], ["plant-kv", "tenant-1", "false"]);
+    assert.deepEqual((parse(params["objects"]!) as { array: string[] }).array.map((o) => parse(o)), [
+      { objectName: "eh-cs", objectType: "secret", objectVersion: "7", objectAlias: "password" },
+    ]);
+    assert.deepEqual(volumes(r)["kv-eh-cs"], {
+      name: "kv-eh-cs",
+      csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: "plant-kv-sasl" }, nodePublishSecretRef: { name: "kv-reader" } },
+    });
+    assert.deepEqual(mounts(r)["kv-eh-cs"], [`${SECRETS}/eh-cs`, true]);
+
+    const x509 = connectorSpec();
+    x509.kafkaConnection.authentication = { enabled: true, authType: { x509: { keyVault: { vault, vaultCert: { name: "client-cert" } } } } };
+    const r2 = await record(() => new KafkaConnector("bridge", { ...base(), spec: x509 }));
+    assert.deepEqual(graph(r2).filter((g) => g.includes("SecretProviderClass")), [`${SPC} bridge-kv-x509`]);
+    assert.deepEqual(mounts(r2)["kv-client-cert"], [`${SECRETS}/client-cert`, true]);
+  });
+
+  it("wires AKS workload identity only when a client ID is given", async () => {
+    const r = await record(() => new KafkaConnector("bridge", { ...base(), workloadIdentityClientId: pulumi.output("client-123") }));
+    assert.deepEqual(at(one(r, SA, "bridge-serviceaccount").inputs, "metadata", "annotations"), { "azure.workload.identity/client-id": "client-123" });
+    assert.equal(at(one(r, STS, "bridge-statefulset").inputs, "spec", "template", "metadata", "labels", "azure.workload.identity/use"), "true");
+    const plain = await record(() => new KafkaConnector("bridge", base()));
+    assert.equal(at(one(plain, SA, "bridge-serviceaccount").inputs, "metadata", "annotations"), undefined);
+    assert.equal(at(one(plain, STS, "bridge-statefulset").inputs, "spec", "template", "metadata", "labels", "azure.workload.identity/use"), undefined);
+  });
+
+  it("takes Outputs as spec leaves", async () => {
+    const spec = connectorSpec();
+    spec.kafkaConnection.endpoint = pulumi.output("late.servicebus.windows.net:9093");
+    spec.instances = Promise.resolve(5);
+    const r = await record(() => new KafkaConnector("bridge", { ...base(), spec }));
+    assert.equal(at(one(r, STS, "bridge-statefulset").inputs, "spec", "replicas"), 5);
+    assert.match(at(one(r, CM, "bridge-config").inputs, "data", "connector.yaml") as string, /endpoint: late\.servicebus\.windows\.net:9093/);
+  });
+
+  it("passes resources, pull secrets, grace period and PDB settings through", async () => {
+    const r = await record(
+      () =>
+        new KafkaConnector("bridge", {
+          ...base(),
+          cpuRequest: "250m",
+          memoryRequest: "256Mi",
+          cpuLimit: "1",
+          memoryLimit: "1Gi",
+          imagePullSecrets: ["acr-pull"],
+          terminationGracePeriodSeconds: 120,
+          maxUnavailable: 2,
+          nodeSelector: { "kubernetes.io/os": "linux" },
+        }),
+    );
+    const c = container(r);
+    assert.deepEqual(c["resources"], { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+    assert.deepEqual(podSpec(r)["imagePullSecrets"], [{ name: "acr-pull" }]);
+    assert.equal(podSpec(r)["terminationGracePeriodSeconds"], 120);
+    assert.deepEqual(podSpec(r)["nodeSelector"], { "kubernetes.io/os": "linux" });
+    assert.equal(at(one(r, "kubernetes:policy/v1:PodDisruptionBudget", "bridge-pdb").inputs, "spec", "maxUnavailable"), 2);
+  });
+
+  describe("bad args throw clear errors", () => {
+    const cases: [string, () => KafkaConnectorArgs, string | RegExp][] = [
+      [
+        "an invalid spec value, with its field path",
+        () => ({ ...base(), spec: { ...connectorSpec(), instances: 0, logLevel: "loud" } }),
+        'KafkaConnector "bridge": invalid connector spec:\n' +
+          "  KafkaConnector/plant: spec.instances: got 0; must be >= 1\n" +
+          "  KafkaConnector/plant: spec.logLevel: got \"loud\"; allowed: trace, debug, info, warn, error, fatal",
+      ],
+      [
+        "a cross-field rule of the connector",
+        () => ({ ...base(), topicMap: { ...topicMap(), partitionKeyProperty: undefined } }),
+        /invalid topic map:\n {2}KafkaConnectorTopicMap\/plant-topics: spec.partitionKeyProperty: required when partitionStrategy is `property`/,
+      ],
+      [
+        "a topic map for another connector",
+        () => ({ ...base(), topicMap: { ...topicMap(), kafkaConnectorRef: "other" } }),
+        'KafkaConnector "bridge": topicMap.kafkaConnectorRef: got "other"; this topic map is deployed with connector "plant"',
+      ],
+      [
+        "a component name that is no Kubernetes name",
+        () => ({ ...base(), connectorName: undefined }),
+        /connectorName: "Bridge_1" is not a Kubernetes object name .*; set connectorName/,
+      ],
+      [
+        "a Secret and a ConfigMap with one name",
+        () => {
+          const spec = connectorSpec();
+          spec.localBrokerConnection!.authentication = { x509: { secretName: "mqtt-ca" } };
+          return { ...base(), spec };
+        },
+        /spec.localBrokerConnection.authentication.x509.secretName and spec.localBrokerConnection.tls.trustedCaCertificateConfigMap both need \/var\/run\/secrets\/mqtt-kafka-connector\/mqtt-ca/,
+      ],
+    ];
+    for (const [what, args, message] of cases) {
+      it(what, async () => {
+        const r = await record(() => {
+          assert.throws(
+            () => new KafkaConnector(what.startsWith("a component name") ? "Bridge_1" : "bridge", args()),
+            (e: Error) => {
+              assert.ok(e instanceof InvalidArgsError, String(e));
+              if (typeof message === "string") assert.equal(e.message, message);
+              else assert.match(e.message, message);
+              return true;
+            },
+          );
+        });
+        assert.deepEqual(r.filter((x) => x.type.startsWith("kubernetes:")), [], "no Kubernetes object may be registered");
+      });
+    }
+  });
+});
