@@ -1,0 +1,83 @@
+import { record } from "./mocks";
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { parseConfigText, selectConnector } from "../../connector/config/load";
+import { at, ofType, one } from "./fixtures";
+
+const ROOT = resolve(__dirname, "..", "..", "..");
+const PROJECT = "mqtt-kafka-connector";
+
+interface ProjectConfigDecl {
+  type?: string;
+  default?: unknown;
+  value?: unknown;
+}
+
+/** Stack config the way the Pulumi CLI assembles it: Pulumi.yaml defaults/values, then the stack file. */
+function stackConfig(stack: string): Record<string, string> {
+  const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string; main: string; config: Record<string, ProjectConfigDecl> };
+  assert.equal(project.name, PROJECT);
+  const out: Record<string, string> = {};
+  const put = (key: string, v: unknown) => (out[key] = typeof v === "string" ? v : JSON.stringify(v));
+  for (const [key, decl] of Object.entries(project.config)) {
+    const v = decl.default ?? decl.value;
+    if (v !== undefined) put(`${PROJECT}:${key}`, v);
+  }
+  const stackFile = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  for (const [key, v] of Object.entries(stackFile.config)) {
+    const bare = key.replace(`${PROJECT}:`, "");
+    assert.ok(key.includes(":") && (!key.startsWith(`${PROJECT}:`) || bare in project.config), `${key} is not declared in Pulumi.yaml`);
+    put(key, v);
+  }
+  for (const [key, decl] of Object.entries(project.config)) {
+    assert.ok(`${PROJECT}:${key}` in out, `stack ${stack} must set ${key} (no default in Pulumi.yaml)`);
+    if (decl.type === "integer") assert.match(out[`${PROJECT}:${key}`]!, /^\d+$/, `${stack} ${key}`);
+    if (decl.type === "boolean") assert.match(out[`${PROJECT}:${key}`]!, /^(true|false)$/, `${stack} ${key}`);
+  }
+  return out;
+}
+
+async function runProgram(stack: string) {
+  pulumi.runtime.setAllConfig(stackConfig(stack));
+  const entry = require.resolve("../../infra");
+  delete require.cache[entry];
+  let outputs: Record<string, unknown> = {};
+  const r = await record(() => {
+    outputs = require(entry) as Record<string, unknown>;
+  });
+  return { r, outputs };
+}
+
+describe("infra program (Pulumi.yaml + per-stack config)", () => {
+  for (const [stack, expected] of [
+    ["dev", { sku: "Standard", instances: 1, partitions: 2, logLevel: "debug", compression: "none" }],
+    ["prod", { sku: "Premium", instances: 3, partitions: 16, logLevel: "warn", compression: "gzip" }],
+  ] as const) {
+    it(`${stack}: builds the bridge the stack describes`, async () => {
+      const { r, outputs } = await runProgram(stack);
+      assert.equal(one(r, "mqtt-kafka-connector:index:MqttKafkaBridge", "mqtt-kafka-bridge").type, "mqtt-kafka-connector:index:MqttKafkaBridge");
+      assert.equal(at(one(r, "azure-native:eventhub:Namespace", "mqtt-kafka-bridge-eventhubs-namespace").inputs, "sku", "name"), expected.sku);
+      const hubs = ofType(r, "azure-native:eventhub:EventHub");
+      assert.deepEqual(hubs.map((h) => h.inputs["eventHubName"]).sort(), ["plant-alarms", "plant-setpoints", "plant-telemetry"]);
+      assert.deepEqual([...new Set(hubs.map((h) => h.inputs["partitionCount"]))], [expected.partitions]);
+      assert.equal(at(one(r, "kubernetes:apps/v1:StatefulSet", "mqtt-kafka-bridge-connector-statefulset").inputs, "spec", "replicas"), expected.instances);
+      const text = at(one(r, "kubernetes:core/v1:ConfigMap", "mqtt-kafka-bridge-connector-config").inputs, "data", "connector.yaml") as string;
+      const { resources, problems } = parseConfigText(text, `${stack} configmap`);
+      assert.deepEqual(problems, []);
+      const { connector, topicMaps } = selectConnector(resources);
+      assert.equal(connector.spec.logLevel, expected.logLevel);
+      assert.equal(topicMaps[0]!.spec.compression, expected.compression);
+      assert.equal(ofType(r, "azure-native:managedidentity:FederatedIdentityCredential").length, 1);
+      assert.deepEqual(
+        Object.keys(outputs).sort(),
+        [
+          "bootstrapServers", "configChecksum", "connectionString", "connectorName", "eventHubIds", "eventHubs", "eventHubsNamespace",
+          "identityClientId", "identityPrincipalId", "kubernetesNamespace", "resourceGroup", "tokenAudience",
+        ],
+      );
+    });
+  }
+});
