@@ -235,6 +235,21 @@ const kafkaTopic = (description: string) =>
   Type.String({ description, pattern: "^[A-Za-z0-9._-]{1,249}$" });
 const qos = (description: string) => withDefault(IntEnum([0, 1] as const, { description }), 1);
 
+/** Extension to the reference resource: where a message goes when it cannot be delivered. */
+const DeadLetter = Type.Object(
+  {
+    kafkaTopic: Type.Optional(kafkaTopic("Kafka topic that receives undeliverable messages, with `dlq-*` headers giving the reason.")),
+    mqttTopic: Type.Optional(
+      Type.String({ description: "MQTT topic that receives undeliverable messages, with `dlq-*` user properties giving the reason.", minLength: 1, maxLength: 65535 }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: "Dead-letter target for poison, oversize and refused messages. Without it such messages are dropped, logged and counted.",
+    ...exactlyOneOf(["kafkaTopic", "mqttTopic"]),
+  },
+);
+
 const MqttToKafka = Strict(
   {
     name: routeName,
@@ -254,6 +269,7 @@ const MqttToKafka = Strict(
         { description: "Spread the subscription over several clients." },
       ),
     ),
+    deadLetter: Type.Optional(DeadLetter),
   },
   { description: "Route from MQTT to Kafka." },
 );
@@ -265,6 +281,7 @@ const KafkaToMqtt = Strict(
     mqttTopic: Type.String({ description: "MQTT topic to publish to (no wildcards).", minLength: 1, maxLength: 65535 }),
     consumerGroupId: Type.Optional(Type.String({ description: "Kafka consumer group; defaults to the route name.", minLength: 1, maxLength: 255 })),
     qos: qos("QoS of the MQTT publish. With 1 the offset is committed only after the PUBACK."),
+    deadLetter: Type.Optional(DeadLetter),
   },
   { description: "Route from Kafka to MQTT." },
 );
@@ -329,6 +346,7 @@ export type TopicMapSpecResolved = Resolved<typeof KafkaConnectorTopicMapSpec>;
 export type RouteResolved = Resolved<typeof Route>;
 export type MqttToKafkaRoute = Resolved<typeof MqttToKafka>;
 export type KafkaToMqttRoute = Resolved<typeof KafkaToMqtt>;
+export type DeadLetterTarget = Resolved<typeof DeadLetter>;
 export type BatchingResolved = Resolved<typeof Batching>;
 export type TlsSettings = Resolved<typeof Tls>;
 export type KafkaConnectionSettings = Resolved<typeof KafkaConnection>;

@@ -8,7 +8,7 @@ import {
   type KafkaConnectorTopicMapResource,
 } from "./schema";
 import type { ConfigProblem } from "../core/errors";
-import { topicFilterProblem, topicNameProblem } from "../core/topic-filter";
+import { topicFilterProblem, topicNameProblem, topicMatches } from "../core/topic-filter";
 
 export type ConfigResource = KafkaConnectorResource | KafkaConnectorTopicMapResource;
 
@@ -87,6 +87,17 @@ export function semanticProblems(resource: ConfigResource, label: string): Confi
     const topicProblem = route.mqttToKafka ? topicFilterProblem(r.mqttTopic) : topicNameProblem(r.mqttTopic);
     if (topicProblem) problem(`${base}.mqttTopic`, `got ${show(r.mqttTopic)}; ${topicProblem}`);
     if (r.kafkaTopic === "." || r.kafkaTopic === "..") problem(`${base}.kafkaTopic`, `got ${show(r.kafkaTopic)}; not a valid Kafka topic name`);
+    const dl = r.deadLetter;
+    if (dl?.mqttTopic !== undefined) {
+      const p = topicNameProblem(dl.mqttTopic);
+      if (p) problem(`${base}.deadLetter.mqttTopic`, `got ${show(dl.mqttTopic)}; ${p}`);
+      else if (route.mqttToKafka && topicMatches(r.mqttTopic, dl.mqttTopic)) {
+        problem(`${base}.deadLetter.mqttTopic`, `got ${show(dl.mqttTopic)}; it matches the route's own filter ${show(r.mqttTopic)}, so dead letters would loop`);
+      }
+    }
+    if (dl?.kafkaTopic !== undefined && dl.kafkaTopic === r.kafkaTopic) {
+      problem(`${base}.deadLetter.kafkaTopic`, `got ${show(dl.kafkaTopic)}; the dead-letter topic must differ from the route's kafkaTopic`);
+    }
   });
   return out;
 }
