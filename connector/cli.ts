@@ -27,6 +27,8 @@ options:
   --offset-reset WHERE     earliest|latest: where a new consumer group starts (default ${DEFAULT_RUNTIME.offsetReset}, env KAFKA_OFFSET_RESET)
   --commit-interval-ms N   Kafka offset commit interval (default ${DEFAULT_RUNTIME.commitIntervalMs}, min 250, env KAFKA_COMMIT_INTERVAL_MS)
   --drain-timeout S        seconds to drain on SIGTERM/SIGINT (default 30, env DRAIN_TIMEOUT_SECONDS)
+  --keep-shared-sessions   on stop, keep shared-subscription sessions instead of leaving the group
+                           (env MQTT_KEEP_SHARED_SESSIONS=true)
   --validate               validate the configuration and exit
   -h, --help               this text
 
@@ -56,6 +58,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         "offset-reset": { type: "string" },
         "commit-interval-ms": { type: "string" },
         "drain-timeout": { type: "string" },
+        "keep-shared-sessions": { type: "boolean" },
         validate: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -93,6 +96,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       sessionExpirySeconds: intOption("session-expiry", args["session-expiry"] ?? env["MQTT_SESSION_EXPIRY_SECONDS"], DEFAULT_RUNTIME.sessionExpirySeconds, 0),
       offsetReset,
       commitIntervalMs: intOption("commit-interval-ms", args["commit-interval-ms"] ?? env["KAFKA_COMMIT_INTERVAL_MS"], DEFAULT_RUNTIME.commitIntervalMs, 250),
+      leaveSharedOnStop: !(args["keep-shared-sessions"] ?? env["MQTT_KEEP_SHARED_SESSIONS"] === "true"),
     };
     httpPort = intOption("http-port", args["http-port"] ?? env["HTTP_PORT"], 8080, 0);
     drainMs = 1000 * intOption("drain-timeout", args["drain-timeout"] ?? env["DRAIN_TIMEOUT_SECONDS"], 30, 0);

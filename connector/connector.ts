@@ -11,6 +11,7 @@ import { murmur2 } from "./ports/kafka-murmur2";
 import type { KafkaPort, KafkaProducerPort, MqttPort } from "./ports/types";
 import { MqttToKafkaPipeline } from "./routes/mqtt-to-kafka";
 import { KafkaToMqttPipeline } from "./routes/kafka-to-mqtt";
+import { connectorOrigin, loopCapableRoutes } from "./routes/loop-guard";
 
 export interface RuntimeOptions {
   instanceIndex: number;
@@ -22,6 +23,8 @@ export interface RuntimeOptions {
   offsetReset: "earliest" | "latest";
   commitIntervalMs: number;
   partitionRefreshMs: number;
+  /** Shared-subscription clients leave their group and end their sessions on a graceful stop. */
+  leaveSharedOnStop: boolean;
 }
 
 export const DEFAULT_RUNTIME: Omit<RuntimeOptions, "instanceIndex" | "secretsDir"> = {
@@ -32,6 +35,7 @@ export const DEFAULT_RUNTIME: Omit<RuntimeOptions, "instanceIndex" | "secretsDir
   offsetReset: "earliest",
   commitIntervalMs: 1000,
   partitionRefreshMs: 60_000,
+  leaveSharedOnStop: true,
 };
 
 export interface ConnectorPorts {
@@ -112,13 +116,23 @@ export class Connector {
     return this.config.topicMaps.flatMap((m) =>
       m.spec.routes.flatMap((r) => {
         const x = r.mqttToKafka ?? r.kafkaToMqtt;
-        return x && x.kafkaTopic === topic ? [`${m.metadata.name}/${x.name}`] : [];
+        return x && (x.kafkaTopic === topic || x.deadLetter?.kafkaTopic === topic) ? [`${m.metadata.name}/${x.name}`] : [];
       }),
     );
   }
 
+  /** Route topics and Kafka dead-letter topics: all must exist before we start. */
   private allTopics(): string[] {
-    return [...new Set(this.config.topicMaps.flatMap((m) => m.spec.routes.map((r) => (r.mqttToKafka ?? r.kafkaToMqtt)!.kafkaTopic)))];
+    return [
+      ...new Set(
+        this.config.topicMaps.flatMap((m) =>
+          m.spec.routes.flatMap((r) => {
+            const x = (r.mqttToKafka ?? r.kafkaToMqtt)!;
+            return x.deadLetter?.kafkaTopic ? [x.kafkaTopic, x.deadLetter.kafkaTopic] : [x.kafkaTopic];
+          }),
+        ),
+      ),
+    ];
   }
 
   /** Retries while Kafka is unreachable; fails at once when a topic is missing. */
@@ -160,11 +174,13 @@ export class Connector {
     this.refreshTimer.unref();
 
     const rt = this.runtime;
-    const hasM2K = this.config.topicMaps.some((m) => m.spec.routes.some((r) => r.mqttToKafka));
-    if (hasM2K) {
+    const needsProducer = this.config.topicMaps.some((m) => m.spec.routes.some((r) => r.mqttToKafka || r.kafkaToMqtt?.deadLetter?.kafkaTopic));
+    if (needsProducer) {
       this.producer = this.ports.kafka.producer();
       await this.producer.connect();
     }
+    const origin = connectorOrigin(this.config.connector.metadata.namespace, this.config.connector.metadata.name);
+    const markLoops = loopCapableRoutes(this.config.topicMaps);
     for (const map of this.config.topicMaps) {
       for (const r of map.spec.routes) {
         if (r.mqttToKafka) {
@@ -178,6 +194,8 @@ export class Connector {
               maxBufferedBytes: rt.maxBufferedBytes,
               hash: murmur2,
               partitionCount: this.partitionCount,
+              origin,
+              leaveSharedOnStop: rt.leaveSharedOnStop,
             }, log),
           );
         } else if (r.kafkaToMqtt) {
@@ -188,6 +206,9 @@ export class Connector {
               clientIdPrefix: this.clientIdPrefix,
               sessionExpirySeconds: rt.sessionExpirySeconds,
               maxInFlight: rt.kafkaToMqttMaxInFlight,
+              ...(markLoops.has(r.kafkaToMqtt.name) ? { markOrigin: origin } : {}),
+              producer: () => this.producer!,
+              partitionCount: this.partitionCount,
             }, log),
           );
         }

@@ -2,6 +2,7 @@ import {
   Kafka,
   CompressionTypes,
   CompressionCodecs,
+  Partitioners,
   logLevel as KafkaLogLevel,
   type KafkaConfig,
   type Producer,
@@ -84,6 +85,8 @@ export class KafkaJsPort implements KafkaPort {
   producer(): KafkaProducerPort {
     const producer = this.kafka.producer({
       allowAutoTopicCreation: false,
+      // Every record carries an explicit partition; naming the partitioner also silences kafkajs' v2 notice.
+      createPartitioner: Partitioners.DefaultPartitioner,
       metadataMaxAge: this.metadataMaxAge,
       // Routes keep one request in flight each, which keeps per-partition order across retries.
       idempotent: false,

@@ -185,8 +185,14 @@ class Subscription implements MqttSubscription {
     internals._sendPacket({ cmd: "puback", messageId, reasonCode: 0 } as Packet, undefined, undefined, true);
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.client.endAsync(false).catch((e: unknown) => {
+  async unsubscribe(): Promise<void> {
+    if (this.client.connected) await this.client.unsubscribeAsync(this.opts.filter);
+  }
+
+  close(opts: { endSession?: boolean } = {}): Promise<void> {
+    // MQTT v5 §3.14.2.2.2: a DISCONNECT may lower a non-zero session expiry to 0, ending the session.
+    const disconnect = opts.endSession ? { properties: { sessionExpiryInterval: 0 } } : {};
+    this.closing ??= this.client.endAsync(false, disconnect).catch((e: unknown) => {
       this.log.warn({ err: String(e) }, "MQTT disconnect failed");
     });
     return this.closing;
@@ -198,6 +204,8 @@ class Publisher implements MqttPublisher {
   private closing?: Promise<void>;
   // MQTT v5 §3.2.2.3.3: absent means 65535. mqtt.js does not enforce it, so the route does.
   private quota = 65535;
+  // MQTT v5 §3.2.2.3.6: absent means no limit beyond the protocol's 268,435,455 bytes.
+  private maxPacket = 268_435_455;
 
   constructor(
     s: MqttConnectionSettings,
@@ -208,6 +216,7 @@ class Publisher implements MqttPublisher {
     this.client = mqtt.connect(s.url, { ...baseOptions(s, clientId, sessionExpirySeconds), manualConnect: true });
     this.client.on("connect", (connack) => {
       this.quota = connack.properties?.receiveMaximum ?? 65535;
+      this.maxPacket = connack.properties?.maximumPacketSize ?? 268_435_455;
     });
     logConnectionEvents(this.client, log);
     refreshTokenOnReconnect(this.client, s, log);
@@ -219,6 +228,10 @@ class Publisher implements MqttPublisher {
 
   get sendQuota(): number {
     return this.quota;
+  }
+
+  get maxPacketSize(): number {
+    return this.maxPacket;
   }
 
   async start(): Promise<void> {

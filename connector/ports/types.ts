@@ -28,8 +28,13 @@ export interface MqttSubscription {
   readonly clientId: string;
   /** Resolves once connected and subscribed; keeps reconnecting in the background afterwards. */
   start(): Promise<void>;
-  /** Unsubscribes nothing (the session keeps queueing for us) and disconnects cleanly. */
-  close(): Promise<void>;
+  /** Stops the broker from routing new messages to this session (used to leave a shared group). */
+  unsubscribe(): Promise<void>;
+  /**
+   * Disconnects cleanly. By default the session stays (the broker keeps queueing for us);
+   * `endSession` asks the broker to discard it, for a client that left its shared group.
+   */
+  close(opts?: { endSession?: boolean }): Promise<void>;
   readonly connected: boolean;
   /** Messages received and not yet acknowledged on the current connection. */
   readonly inFlight: number;
@@ -42,6 +47,8 @@ export interface MqttPublisher {
   publish(topic: string, payload: Buffer, qos: 0 | 1, properties: MqttProperties): Promise<void>;
   /** How many QoS 1 publishes the broker lets us have unacknowledged (its Receive Maximum). */
   readonly sendQuota: number;
+  /** The broker's Maximum Packet Size; a larger PUBLISH would make it drop the connection. */
+  readonly maxPacketSize: number;
   readonly connected: boolean;
   close(): Promise<void>;
 }

@@ -2,8 +2,11 @@ import type { KafkaToMqttRoute, TopicMapSpecResolved } from "../config/schema";
 import { headersToProperties, type MqttProperties } from "../core/properties";
 import { InFlightWindow } from "../core/window";
 import type { Logger } from "../logger";
-import type { ConsumerBatch, ConsumedRecord, KafkaConsumerPort, KafkaPort, MqttPort, MqttPublisher } from "../ports/types";
-import { mqttClientId } from "./mqtt-to-kafka";
+import type { ConsumerBatch, ConsumedRecord, KafkaConsumerPort, KafkaPort, KafkaProducerPort, MqttPort, MqttPublisher } from "../ports/types";
+import { mqttClientId, MAX_BATCH_BYTES } from "./mqtt-to-kafka";
+import { isUtf8 } from "node:buffer";
+import { createSink, type DeadLetterSink } from "./dead-letter";
+import { ORIGIN_PROPERTY } from "./loop-guard";
 
 export interface KafkaToMqttOptions {
   instanceIndex: number;
@@ -11,12 +14,19 @@ export interface KafkaToMqttOptions {
   sessionExpirySeconds: number;
   /** Upper bound on our unacknowledged publishes; the broker's Receive Maximum lowers it further. */
   maxInFlight: number;
+  /** Set when an mqttToKafka filter of this connector matches our MQTT topic: mark messages to break loops. */
+  markOrigin?: string;
+  /** Needed only for a Kafka dead-letter topic. */
+  producer?: () => KafkaProducerPort;
+  partitionCount: (topic: string) => number;
 }
 
 export interface KafkaToMqttStats {
   consumed: number;
   published: number;
+  /** Undeliverable and dropped (no dead-letter target, or the target failed too). */
   failed: number;
+  deadLettered: number;
   batches: number;
 }
 
@@ -29,7 +39,8 @@ const HEARTBEAT_MS = 3000;
  * which waits for the running batch, never hands over a partition with offsets still owed.
  */
 export class KafkaToMqttPipeline {
-  readonly stats: KafkaToMqttStats = { consumed: 0, published: 0, failed: 0, batches: 0 };
+  readonly stats: KafkaToMqttStats = { consumed: 0, published: 0, failed: 0, deadLettered: 0, batches: 0 };
+  private deadLetters: DeadLetterSink | undefined;
   private publisher: MqttPublisher | undefined;
   private consumer: KafkaConsumerPort | undefined;
   private readonly window: InFlightWindow;
@@ -61,6 +72,19 @@ export class KafkaToMqttPipeline {
   async start(): Promise<void> {
     this.publisher = this.mqtt.publisher(mqttClientId(this.opts.clientIdPrefix, this.opts.instanceIndex, this.route.name, "pub"), this.opts.sessionExpirySeconds);
     await this.publisher.start();
+    const publisher = this.publisher;
+    this.deadLetters = createSink(this.route.deadLetter, {
+      route: this.route.name,
+      producer: () => {
+        if (!this.opts.producer) throw new Error("a Kafka dead-letter topic needs a producer");
+        return this.opts.producer();
+      },
+      // MQTT dead letters go out on the route's own publisher connection.
+      publisher: () => publisher,
+      partitionCount: this.opts.partitionCount,
+      maxBytes: MAX_BATCH_BYTES,
+      log: this.log,
+    });
     this.consumer = this.kafka.consumer(this.groupId, this.route.kafkaTopic);
     await this.consumer.connect();
     this.running = true;
@@ -99,15 +123,40 @@ export class KafkaToMqttPipeline {
       props = mapped.properties;
       for (const s of mapped.skipped) this.log.debug({ header: s.header, offset: r.offset, partition: r.partition }, `header not copied: ${s.reason}`);
     }
+    if (this.opts.markOrigin) props.userProperties = { ...props.userProperties, [ORIGIN_PROPERTY]: this.opts.markOrigin };
+    const payload = r.value ?? Buffer.alloc(0);
+    const problem = this.precheck(publisher, payload, props);
+    if (problem) return this.deadLetter(r, payload, problem);
     try {
       // QoS 0 resolves once written, so its offset is committed without waiting for the broker.
-      await publisher.publish(this.route.mqttTopic, r.value ?? Buffer.alloc(0), this.route.qos, props);
+      await publisher.publish(this.route.mqttTopic, payload, this.route.qos, props);
       this.stats.published++;
     } catch (e) {
-      // A refusal by the broker (reason code) will not change on retry; log it and move on rather than wedge the partition.
-      this.stats.failed++;
-      this.log.error({ err: (e as Error).message, partition: r.partition, offset: r.offset, mqttTopic: this.route.mqttTopic }, "MQTT broker refused a message");
+      // A refusal by the broker (reason code) will not change on retry: dead-letter it rather than wedge the partition.
+      // Anything else (connection gone) fails the batch, so its offsets stay unresolved and it is fetched again.
+      const rc = (e as { reasonCode?: number }).reasonCode;
+      if (rc === undefined) throw e;
+      await this.deadLetter(r, payload, `refused by the MQTT broker${rc !== undefined ? ` with reason code 0x${rc.toString(16)}` : ""}: ${(e as Error).message}`);
     }
+  }
+
+  /** Problems the broker would answer with a refusal or, worse, by dropping the connection. */
+  private precheck(publisher: MqttPublisher, payload: Buffer, props: MqttProperties): string | undefined {
+    if (props.payloadFormatIndicator && !isUtf8(payload)) return "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8";
+    // Fixed header, topic, packet id and properties; a generous estimate keeps us under the limit.
+    let size = payload.length + Buffer.byteLength(this.route.mqttTopic) + 16;
+    for (const [k, v] of Object.entries(props.userProperties ?? {})) for (const x of Array.isArray(v) ? v : [v]) size += Buffer.byteLength(k) + Buffer.byteLength(x) + 5;
+    size += (props.correlationData?.length ?? 0) + Buffer.byteLength(props.contentType ?? "") + Buffer.byteLength(props.responseTopic ?? "") + 16;
+    if (size > publisher.maxPacketSize) return `oversize: about ${size} bytes as an MQTT packet, the broker's maximum is ${publisher.maxPacketSize}`;
+    return undefined;
+  }
+
+  private async deadLetter(r: ConsumedRecord, payload: Buffer, reason: string): Promise<void> {
+    const outcome = this.deadLetters
+      ? await this.deadLetters.send({ reason, sourceTopic: r.topic, payload, key: r.key, headers: r.headers, source: { partition: r.partition, offset: r.offset } })
+      : "dropped";
+    if (outcome === "stored") this.stats.deadLettered++;
+    else this.stats.failed++;
   }
 
   /** Stops fetching, waits for PUBACKs of the running batch, commits, disconnects the consumer. */

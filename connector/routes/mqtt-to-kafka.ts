@@ -6,7 +6,10 @@ import { propertiesToHeaders } from "../core/properties";
 import { sharedFilter } from "../core/topic-filter";
 import { backoffMs, sleep } from "../core/backoff";
 import type { Logger } from "../logger";
-import type { InboundMqttMessage, KafkaProducerPort, MqttPort, MqttSubscription, OutboundRecord } from "../ports/types";
+import type { InboundMqttMessage, KafkaProducerPort, MqttPort, MqttPublisher, MqttSubscription, OutboundRecord } from "../ports/types";
+import { isUtf8 } from "node:buffer";
+import { createSink, type DeadLetterSink } from "./dead-letter";
+import { ORIGIN_PROPERTY } from "./loop-guard";
 
 export const ACKS: Record<KafkaAcks, 0 | 1 | -1> = { zero: 0, one: 1, all: -1 };
 
@@ -25,6 +28,10 @@ export interface MqttToKafkaOptions {
   maxBufferedBytes: number;
   hash: KeyHash;
   partitionCount: (topic: string) => number;
+  /** This connector's identity; messages it published itself carry it and are never bridged back. */
+  origin: string;
+  /** Shared-subscription clients unsubscribe and end their sessions on stop, so no share is stranded. */
+  leaveSharedOnStop: boolean;
 }
 
 export interface RouteStats {
@@ -35,6 +42,8 @@ export interface RouteStats {
   maxBatch: number;
   forwarded: number;
   dropped: number;
+  deadLettered: number;
+  loopSuppressed: number;
   batches: number;
   sendErrors: number;
 }
@@ -42,7 +51,7 @@ export interface RouteStats {
 interface Pending {
   record: OutboundRecord;
   bytes: number;
-  settle: () => void;
+  message: InboundMqttMessage;
 }
 
 export function recordSize(r: OutboundRecord): number {
@@ -59,10 +68,21 @@ export function mqttClientId(prefix: string, instance: number, route: string, su
 
 /**
  * One mqttToKafka route: N MQTT subscriptions feeding one batcher and one Kafka send at a time.
- * A message is settled (its PUBACK released) only when the batch holding it is acknowledged by Kafka.
+ * A message is settled (its PUBACK released) only when the batch holding it is acknowledged by Kafka,
+ * or, for a message Kafka cannot take, once it is in the dead-letter target (or dropped and counted).
  */
 export class MqttToKafkaPipeline {
-  readonly stats: RouteStats = { received: 0, receivedByClient: {}, maxBatch: 0, forwarded: 0, dropped: 0, batches: 0, sendErrors: 0 };
+  readonly stats: RouteStats = {
+    received: 0,
+    receivedByClient: {},
+    maxBatch: 0,
+    forwarded: 0,
+    dropped: 0,
+    deadLettered: 0,
+    loopSuppressed: 0,
+    batches: 0,
+    sendErrors: 0,
+  };
   private readonly subs: MqttSubscription[] = [];
   private readonly acc: BatchAccumulator<Pending>;
   private readonly ready: Batch<Pending>[] = [];
@@ -73,6 +93,11 @@ export class MqttToKafkaPipeline {
   private accepting = true;
   private bufferedBytes = 0;
   private readonly stopSignal = new AbortController();
+  private deadLetters: DeadLetterSink | undefined;
+  private dlqPublisher: MqttPublisher | undefined;
+  /** Dead letters being written; their PUBACKs wait for them. */
+  private readonly poisonInFlight = new Set<Promise<void>>();
+  private lastMessageAt = 0;
 
   constructor(
     readonly route: MqttToKafkaRoute,
@@ -102,6 +127,19 @@ export class MqttToKafkaPipeline {
   }
 
   async start(): Promise<void> {
+    const dl = this.route.deadLetter;
+    if (dl?.mqttTopic) {
+      this.dlqPublisher = this.mqtt.publisher(mqttClientId(this.opts.clientIdPrefix, this.opts.instanceIndex, this.route.name, "dlq"), this.opts.sessionExpirySeconds);
+      await this.dlqPublisher.start();
+    }
+    this.deadLetters = createSink(dl, {
+      route: this.route.name,
+      producer: () => this.producer,
+      publisher: () => this.dlqPublisher!,
+      partitionCount: this.opts.partitionCount,
+      maxBytes: MAX_BATCH_BYTES,
+      log: this.log,
+    });
     const share = this.route.sharedSubscription;
     const filter = share ? sharedFilter(share.groupName, this.route.mqttTopic) : this.route.mqttTopic;
     const count = share ? share.groupMinimumShareNumber : 1;
@@ -125,6 +163,18 @@ export class MqttToKafkaPipeline {
     // After stop() we neither forward nor acknowledge: the broker keeps the message for our session.
     if (!this.accepting) return;
     this.stats.received++;
+    this.lastMessageAt = Date.now();
+    const origin = m.properties.userProperties?.[ORIGIN_PROPERTY];
+    if (origin === this.opts.origin || (Array.isArray(origin) && origin.includes(this.opts.origin))) {
+      // We published this ourselves from Kafka; bridging it back would start a loop.
+      this.stats.loopSuppressed++;
+      m.settle();
+      return;
+    }
+    if (m.properties.payloadFormatIndicator && !isUtf8(m.payload)) {
+      this.poison(m, "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8");
+      return;
+    }
     const key = partitionKey(this.map.partitionStrategy, m.topic, m.properties.userProperties, this.map.partitionKeyProperty);
     const record: OutboundRecord = {
       key,
@@ -134,9 +184,7 @@ export class MqttToKafkaPipeline {
     };
     const bytes = recordSize(record);
     if (bytes > this.acc.limits.maxBytes) {
-      this.stats.dropped++;
-      this.log.error({ mqttTopic: m.topic, bytes, limit: this.acc.limits.maxBytes }, "message larger than the batch byte limit; dropped");
-      m.settle();
+      this.poison(m, `oversize: ${bytes} bytes as a Kafka record, limit ${this.acc.limits.maxBytes}`);
       return;
     }
     if (m.qos === 0 && this.bufferedBytes + bytes > this.opts.maxBufferedBytes) {
@@ -144,8 +192,22 @@ export class MqttToKafkaPipeline {
       return;
     }
     this.bufferedBytes += bytes;
-    for (const b of this.acc.add({ record, bytes, settle: m.settle }, bytes, Date.now())) this.ready.push(b);
+    for (const b of this.acc.add({ record, bytes, message: m }, bytes, Date.now())) this.ready.push(b);
     this.pump();
+  }
+
+  /** Sends a message that cannot go to Kafka to the dead-letter target; its PUBACK follows once that is done. */
+  private poison(m: InboundMqttMessage, reason: string): void {
+    const sink = this.deadLetters;
+    const p = (sink ? sink.send({ reason, sourceTopic: m.topic, payload: m.payload, properties: m.properties }) : Promise.resolve("dropped" as const)).then(
+      (outcome) => {
+        if (outcome === "stored") this.stats.deadLettered++;
+        else this.stats.dropped++;
+        m.settle();
+      },
+    );
+    this.poisonInFlight.add(p);
+    void p.finally(() => this.poisonInFlight.delete(p));
   }
 
   /** Starts the next send if none is running; arms the linger timer otherwise. */
@@ -192,7 +254,7 @@ export class MqttToKafkaPipeline {
         this.stats.batches++;
         this.stats.maxBatch = Math.max(this.stats.maxBatch, items.length);
         this.stats.forwarded += items.length;
-        for (const p of items) p.settle();
+        for (const p of items) p.message.settle();
         return;
       } catch (e) {
         this.stats.sendErrors++;
@@ -204,9 +266,11 @@ export class MqttToKafkaPipeline {
             await this.deliver(items.slice(mid));
             return;
           }
-          this.stats.dropped++;
-          this.log.error({ kafkaTopic: this.route.kafkaTopic, reason: rejection, bytes: items[0]?.bytes }, "Kafka rejected a record; dropped");
-          items[0]?.settle();
+          const bad = items[0];
+          if (bad) {
+            this.log.error({ kafkaTopic: this.route.kafkaTopic, reason: rejection, bytes: bad.bytes }, "Kafka rejected a record");
+            this.poison(bad.message, `rejected by Kafka: ${rejection}`);
+          }
           return;
         }
         const delay = backoffMs(attempt);
@@ -220,8 +284,18 @@ export class MqttToKafkaPipeline {
     }
   }
 
-  /** Stops intake and sends everything already accepted. */
+  /**
+   * Stops intake and sends everything already accepted. Shared-subscription clients first leave
+   * their group and keep forwarding what the broker had already queued for them until it goes
+   * quiet, so a scaled-down instance leaves nothing behind in an orphaned session.
+   */
   async drain(): Promise<void> {
+    if (this.route.sharedSubscription && this.opts.leaveSharedOnStop) {
+      await Promise.all(this.subs.map((s) => s.unsubscribe().catch((e: unknown) => this.log.warn({ err: String(e) }, "unsubscribe failed"))));
+      const quietMs = 500;
+      const until = Date.now() + 10_000;
+      while (Date.now() < until && (Date.now() - this.lastMessageAt < quietMs || this.inFlight > 0)) await sleep(50);
+    }
     this.accepting = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -229,6 +303,7 @@ export class MqttToKafkaPipeline {
     if (leftover) this.ready.push(leftover);
     this.pump();
     while (this.sending) await this.sending;
+    await Promise.all([...this.poisonInFlight]);
   }
 
   /** Gives up on retries (drain timeout); unsettled messages are redelivered by the broker later. */
@@ -237,7 +312,8 @@ export class MqttToKafkaPipeline {
   }
 
   async disconnect(): Promise<void> {
-    await Promise.all(this.subs.map((s) => s.close()));
+    const endSession = Boolean(this.route.sharedSubscription && this.opts.leaveSharedOnStop);
+    await Promise.all([...this.subs.map((s) => s.close({ endSession })), this.dlqPublisher?.close()]);
   }
 }
 

@@ -54,7 +54,7 @@ describe("connections and authentication (real brokers)", function () {
     const dir = secretsDir({ bad: { username: user.username, password: "wrong-password-xyz" } });
     const topic = uniqueName("authbad");
     await b.kafka.createTopic(topic, 1);
-    const { Connector } = await import("../../connector/connector");
+    const { Connector, DEFAULT_RUNTIME } = await import("../../connector/connector");
     const { parseConfigText, selectConnector } = await import("../../connector/config/load");
     const { connectorYaml } = await import("../helpers/connector");
     const pino = (await import("pino")).default;
@@ -63,7 +63,7 @@ describe("connections and authentication (real brokers)", function () {
       connectorSpec: `  image: {}\n  instances: 1\n  kafkaConnection:\n    endpoint: "${b.kafka.saslBootstrap}"\n    tls: {tlsEnabled: false}\n    authentication: {enabled: true, authType: {sasl: {saslType: scramSha512, token: {secretName: bad}}}}\n${mqttPlain()}`,
       mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "x", kafkaTopic: ${topic}}`,
     });
-    const c = new Connector(selectConnector(parseConfigText(yaml, "t").resources), { instanceIndex: 0, secretsDir: dir, receiveMaximum: 10, sessionExpirySeconds: 60, maxBufferedBytes: 1e6, kafkaToMqttMaxInFlight: 10, offsetReset: "earliest", commitIntervalMs: 1000, partitionRefreshMs: 60000 }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
+    const c = new Connector(selectConnector(parseConfigText(yaml, "t").resources), { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: dir }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
     const started = c.start().catch((e: unknown) => e);
     await waitFor("a retry log line", () => readLog(logFile).includes("Kafka unreachable; retrying"), 45_000);
     const log = readLog(logFile);
