@@ -383,6 +383,11 @@ export interface MqttToKafkaRouteArgs {
   qos?: number;
   /** Spread the subscription over several clients. */
   sharedSubscription?: SharedSubscriptionArgs;
+  /**
+   * Dead-letter target for poison, oversize and refused messages. Without it such messages are dropped, logged and counted.
+   * Set exactly one of: `kafkaTopic`, `mqttTopic`.
+   */
+  deadLetter?: RoutesItemMqttToKafkaDeadLetterArgs;
 }
 
 /** Spread the subscription over several clients. */
@@ -397,6 +402,20 @@ export interface SharedSubscriptionArgs {
    * Range: 1..64. Default: `1`.
    */
   groupMinimumShareNumber?: number;
+}
+
+/**
+ * Dead-letter target for poison, oversize and refused messages. Without it such messages are dropped, logged and counted.
+ * Set exactly one of: `kafkaTopic`, `mqttTopic`.
+ */
+export interface RoutesItemMqttToKafkaDeadLetterArgs {
+  /**
+   * Kafka topic that receives undeliverable messages, with `dlq-*` headers giving the reason.
+   * Must match `^[A-Za-z0-9._-]{1,249}$`.
+   */
+  kafkaTopic?: string;
+  /** MQTT topic that receives undeliverable messages, with `dlq-*` user properties giving the reason. */
+  mqttTopic?: string;
 }
 
 /** Route from Kafka to MQTT. */
@@ -420,4 +439,9 @@ export interface KafkaToMqttRouteArgs {
    * One of: `0`, `1`. Default: `1`.
    */
   qos?: number;
+  /**
+   * Dead-letter target for poison, oversize and refused messages. Without it such messages are dropped, logged and counted.
+   * Set exactly one of: `kafkaTopic`, `mqttTopic`.
+   */
+  deadLetter?: RoutesItemMqttToKafkaDeadLetterArgs;
 }
