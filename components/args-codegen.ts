@@ -54,6 +54,7 @@ const TOPIC_MAP_NAMES: Record<string, string> = {
   "routes[]": "RouteArgs",
   "routes[].mqttToKafka": "MqttToKafkaRouteArgs",
   "routes[].mqttToKafka.sharedSubscription": "SharedSubscriptionArgs",
+  "routes[].mqttToKafka.deadLetter": "DeadLetterArgs",
   "routes[].kafkaToMqtt": "KafkaToMqttRouteArgs",
 };
 

@@ -5,15 +5,23 @@
 
 /** The part of a route this module needs; both the args and the validated spec fit it. */
 export interface RouteTopics {
-  mqttToKafka?: { name: string; kafkaTopic: string };
-  kafkaToMqtt?: { name: string; kafkaTopic: string };
+  mqttToKafka?: RouteTopicFields;
+  kafkaToMqtt?: RouteTopicFields;
+}
+
+export interface RouteTopicFields {
+  name: string;
+  kafkaTopic: string;
+  /** A Kafka dead-letter topic is produced to, whatever the route's direction. */
+  deadLetter?: { kafkaTopic?: string };
 }
 
 /** One event hub and the routes that use it. */
 export interface HubUsage {
   /** Event hub name = Kafka topic. */
   name: string;
-  /** Names of mqttToKafka routes that produce to this hub (they need Data Sender). */
+  /** Routes that produce to this hub (they need Data Sender): mqttToKafka route names, and
+   * `<route>.deadLetter` for routes whose dead letters go here. */
   producedBy: string[];
   /** Names of kafkaToMqtt routes that consume this hub (they need Data Receiver). */
   consumedBy: string[];
@@ -42,7 +50,8 @@ export function namespaceNameProblem(name: string): string | undefined {
 }
 
 /**
- * The distinct Kafka topics of the routes, in order of first use, with the routes using each.
+ * The distinct Kafka topics of the routes (including Kafka dead-letter topics), in order of first
+ * use, with the routes using each.
  * Throws when a topic cannot be an event hub name, naming the route, or when two topics differ
  * only by case (Kafka tells them apart, Event Hubs does not).
  */
@@ -50,6 +59,30 @@ export function hubsFromRoutes(routes: readonly RouteTopics[]): HubUsage[] {
   const hubs = new Map<string, HubUsage>();
   const byLower = new Map<string, { topic: string; route: string }>();
   const problems: string[] = [];
+  const use = (topic: string, routeName: string, field: string, produces: boolean, user: string) => {
+    const where = `route ${JSON.stringify(routeName)} (${field})`;
+    const problem = eventHubNameProblem(topic);
+    if (problem) {
+      problems.push(`${where}: Kafka topic ${JSON.stringify(topic)} cannot be an event hub name; ${problem}`);
+      return;
+    }
+    const lower = topic.toLowerCase();
+    const clash = byLower.get(lower);
+    if (clash && clash.topic !== topic) {
+      problems.push(
+        `${where}: Kafka topic ${JSON.stringify(topic)} and ${JSON.stringify(clash.topic)} (route ${JSON.stringify(clash.route)}) ` +
+          "differ only by case; Event Hubs names are case-insensitive, so both would be one event hub",
+      );
+      return;
+    }
+    byLower.set(lower, { topic, route: routeName });
+    let hub = hubs.get(topic);
+    if (!hub) {
+      hub = { name: topic, producedBy: [], consumedBy: [] };
+      hubs.set(topic, hub);
+    }
+    (produces ? hub.producedBy : hub.consumedBy).push(user);
+  };
   routes.forEach((route, i) => {
     const direction = route.mqttToKafka ? "mqttToKafka" : route.kafkaToMqtt ? "kafkaToMqtt" : undefined;
     const r = route.mqttToKafka ?? route.kafkaToMqtt;
@@ -57,28 +90,9 @@ export function hubsFromRoutes(routes: readonly RouteTopics[]): HubUsage[] {
       problems.push(`routes[${i}]: set exactly one of mqttToKafka or kafkaToMqtt`);
       return;
     }
-    const where = `route ${JSON.stringify(r.name)} (routes[${i}].${direction}.kafkaTopic)`;
-    const problem = eventHubNameProblem(r.kafkaTopic);
-    if (problem) {
-      problems.push(`${where}: Kafka topic ${JSON.stringify(r.kafkaTopic)} cannot be an event hub name; ${problem}`);
-      return;
-    }
-    const lower = r.kafkaTopic.toLowerCase();
-    const clash = byLower.get(lower);
-    if (clash && clash.topic !== r.kafkaTopic) {
-      problems.push(
-        `${where}: Kafka topic ${JSON.stringify(r.kafkaTopic)} and ${JSON.stringify(clash.topic)} (route ${JSON.stringify(clash.route)}) ` +
-          "differ only by case; Event Hubs names are case-insensitive, so both would be one event hub",
-      );
-      return;
-    }
-    byLower.set(lower, { topic: r.kafkaTopic, route: r.name });
-    let hub = hubs.get(r.kafkaTopic);
-    if (!hub) {
-      hub = { name: r.kafkaTopic, producedBy: [], consumedBy: [] };
-      hubs.set(r.kafkaTopic, hub);
-    }
-    (direction === "mqttToKafka" ? hub.producedBy : hub.consumedBy).push(r.name);
+    use(r.kafkaTopic, r.name, `routes[${i}].${direction}.kafkaTopic`, direction === "mqttToKafka", r.name);
+    const dlq = r.deadLetter?.kafkaTopic;
+    if (dlq !== undefined) use(dlq, r.name, `routes[${i}].${direction}.deadLetter.kafkaTopic`, true, `${r.name}.deadLetter`);
   });
   if (problems.length) throw new Error(`invalid topic map for Event Hubs:\n  ${problems.join("\n  ")}`);
   return [...hubs.values()];

@@ -387,7 +387,7 @@ export interface MqttToKafkaRouteArgs {
    * Dead-letter target for poison, oversize and refused messages. Without it such messages are dropped, logged and counted.
    * Set exactly one of: `kafkaTopic`, `mqttTopic`.
    */
-  deadLetter?: RoutesItemMqttToKafkaDeadLetterArgs;
+  deadLetter?: DeadLetterArgs;
 }
 
 /** Spread the subscription over several clients. */
@@ -408,7 +408,7 @@ export interface SharedSubscriptionArgs {
  * Dead-letter target for poison, oversize and refused messages. Without it such messages are dropped, logged and counted.
  * Set exactly one of: `kafkaTopic`, `mqttTopic`.
  */
-export interface RoutesItemMqttToKafkaDeadLetterArgs {
+export interface DeadLetterArgs {
   /**
    * Kafka topic that receives undeliverable messages, with `dlq-*` headers giving the reason.
    * Must match `^[A-Za-z0-9._-]{1,249}$`.
@@ -443,5 +443,5 @@ export interface KafkaToMqttRouteArgs {
    * Dead-letter target for poison, oversize and refused messages. Without it such messages are dropped, logged and counted.
    * Set exactly one of: `kafkaTopic`, `mqttTopic`.
    */
-  deadLetter?: RoutesItemMqttToKafkaDeadLetterArgs;
+  deadLetter?: DeadLetterArgs;
 }

@@ -32,6 +32,27 @@ describe("hub names from routes", () => {
     ]);
   });
 
+  it("include Kafka dead-letter topics, which the connector produces to in either direction", () => {
+    const hubs = hubsFromRoutes([
+      { mqttToKafka: { name: "a", kafkaTopic: "telemetry", deadLetter: { kafkaTopic: "dlq" } } },
+      { kafkaToMqtt: { name: "b", kafkaTopic: "commands", deadLetter: { kafkaTopic: "dlq" } } },
+      { kafkaToMqtt: { name: "c", kafkaTopic: "commands" } },
+    ]);
+    assert.deepEqual(hubs, [
+      { name: "telemetry", producedBy: ["a"], consumedBy: [] },
+      { name: "dlq", producedBy: ["a.deadLetter", "b.deadLetter"], consumedBy: [] },
+      { name: "commands", producedBy: [], consumedBy: ["b", "c"] },
+    ]);
+    assert.deepEqual(
+      planRoleAssignments(hubs).map((p) => [p.role, p.roleDefinitionGuid === EVENT_HUBS_DATA_SENDER_ROLE ? "sender" : "receiver"]),
+      [["sender-telemetry", "sender"], ["sender-dlq", "sender"], ["receiver-commands", "receiver"]],
+    );
+    assert.throws(
+      () => hubsFromRoutes([{ kafkaToMqtt: { name: "b", kafkaTopic: "commands", deadLetter: { kafkaTopic: "_dlq" } } }]),
+      /route "b" \(routes\[0\]\.kafkaToMqtt\.deadLetter\.kafkaTopic\): Kafka topic "_dlq" cannot be an event hub name/,
+    );
+  });
+
   it("rejects a topic Event Hubs cannot name, naming the route and field", () => {
     assert.throws(
       () => hubsFromRoutes([route.out("ok", "fine"), route.in("bad-route", "_private")]),

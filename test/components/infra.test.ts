@@ -61,7 +61,7 @@ describe("infra program (Pulumi.yaml + per-stack config)", () => {
       assert.equal(one(r, "mqtt-kafka-connector:index:MqttKafkaBridge", "mqtt-kafka-bridge").type, "mqtt-kafka-connector:index:MqttKafkaBridge");
       assert.equal(at(one(r, "azure-native:eventhub:Namespace", "mqtt-kafka-bridge-eventhubs-namespace").inputs, "sku", "name"), expected.sku);
       const hubs = ofType(r, "azure-native:eventhub:EventHub");
-      assert.deepEqual(hubs.map((h) => h.inputs["eventHubName"]).sort(), ["plant-alarms", "plant-setpoints", "plant-telemetry"]);
+      assert.deepEqual(hubs.map((h) => h.inputs["eventHubName"]).sort(), ["plant-alarms", "plant-dead-letters", "plant-setpoints", "plant-telemetry"]);
       assert.deepEqual([...new Set(hubs.map((h) => h.inputs["partitionCount"]))], [expected.partitions]);
       assert.equal(at(one(r, "kubernetes:apps/v1:StatefulSet", "mqtt-kafka-bridge-connector-statefulset").inputs, "spec", "replicas"), expected.instances);
       const text = at(one(r, "kubernetes:core/v1:ConfigMap", "mqtt-kafka-bridge-connector-config").inputs, "data", "connector.yaml") as string;
@@ -71,6 +71,10 @@ describe("infra program (Pulumi.yaml + per-stack config)", () => {
       assert.equal(connector.spec.logLevel, expected.logLevel);
       assert.equal(topicMaps[0]!.spec.compression, expected.compression);
       assert.equal(ofType(r, "azure-native:managedidentity:FederatedIdentityCredential").length, 1);
+      assert.deepEqual(
+        ofType(r, "azure-native:authorization:RoleAssignment").map((x) => x.name).sort(),
+        ["sender-plant-alarms", "sender-plant-dead-letters", "receiver-plant-setpoints", "sender-plant-telemetry"].map((n) => `mqtt-kafka-bridge-roles-${n}`).sort(),
+      );
       assert.deepEqual(
         Object.keys(outputs).sort(),
         [
