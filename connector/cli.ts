@@ -7,6 +7,7 @@ import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "./connector";
 import { createLogger } from "./logger";
 import { startHttpServer } from "./http-server";
 import { resolveInstanceIndex } from "./instance";
+import { watchConfig } from "./config/watch";
 
 export const EXIT = { ok: 0, drainIncomplete: 1, config: 2, startup: 3, usage: 64 } as const;
 
@@ -29,6 +30,7 @@ options:
   --drain-timeout S        seconds to drain on SIGTERM/SIGINT (default 30, env DRAIN_TIMEOUT_SECONDS)
   --keep-shared-sessions   on stop, keep shared-subscription sessions instead of leaving the group
                            (env MQTT_KEEP_SHARED_SESSIONS=true)
+  --no-watch               do not reload topic maps when the config files change
   --validate               validate the configuration and exit
   -h, --help               this text
 
@@ -59,6 +61,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         "commit-interval-ms": { type: "string" },
         "drain-timeout": { type: "string" },
         "keep-shared-sessions": { type: "boolean" },
+        "no-watch": { type: "boolean" },
         validate: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -124,7 +127,45 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stderr.write(`${(e as Error).message}\n`);
     return e instanceof ConnectorError && e.code === "CONFIG_INVALID" ? EXIT.config : EXIT.startup;
   }
-  const server = httpPort > 0 ? await startHttpServer(httpPort, { ready: () => connector.ready }) : undefined;
+  const server =
+    httpPort > 0
+      ? await startHttpServer(httpPort, {
+          ready: () => connector.ready,
+          detail: () => connector.routeStates(),
+          metrics: async () => {
+            connector.refreshGauges();
+            return { contentType: connector.metrics.registry.contentType, body: await connector.metrics.registry.metrics() };
+          },
+        })
+      : undefined;
+
+  // Hot reload: topic maps apply without a restart; a changed KafkaConnector needs one.
+  const configPaths = args.config;
+  const connectorJson = JSON.stringify(config.connector.spec);
+  const watcher = args["no-watch"]
+    ? undefined
+    : watchConfig(configPaths, () => {
+        if (connector.state !== "running") return;
+        let next;
+        try {
+          next = loadConnectorConfig(configPaths, config.connector.metadata.name);
+        } catch (e) {
+          connector.metrics.configReloads.inc({ result: "rejected" });
+          const problems = e instanceof ConfigError ? e.problems.map((p) => `${p.document}: ${p.path || "(document)"}: ${p.message}`) : [(e as Error).message];
+          log.error({ problems }, "new configuration rejected; the running configuration stays");
+          return;
+        }
+        if (JSON.stringify(next.connector.spec) !== connectorJson) {
+          log.warn("KafkaConnector changed; connection settings apply on the next restart, topic maps now");
+        }
+        connector.reload(next.topicMaps).then(
+          () => connector.metrics.configReloads.inc({ result: "applied" }),
+          (e: unknown) => {
+            connector.metrics.configReloads.inc({ result: "rejected" });
+            log.error({ err: (e as Error).message }, "topic map reload failed; routes that were running keep running");
+          },
+        );
+      });
 
   let signalled = false;
   const stopped = new Promise<number>((resolve) => {
@@ -150,6 +191,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
   }
   const code = await stopped;
+  watcher?.close();
   server?.close();
   return code;
 }

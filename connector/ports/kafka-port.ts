@@ -41,10 +41,11 @@ const COMPRESSION: Record<Compression, CompressionTypes> = {
   lz4: CompressionTypes.LZ4,
 };
 
-function kafkaLogCreator(log: Logger) {
+function kafkaLogCreator(log: Logger, onEvent: (e: "reconnect" | "error") => void) {
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, ...rest } = entry;
+      if (level === KafkaLogLevel.ERROR && /Connection error|Failed to connect|Connection timeout/.test(message)) onEvent("error");
       const fields = { namespace: rest.namespace, broker: rest["broker"], error: rest["error"], retryCount: rest["retryCount"] };
       // kafkajs logs routine rebalances at INFO; they are debug detail for us.
       if (level === KafkaLogLevel.ERROR) log.error(fields, `kafka: ${message}`);
@@ -61,6 +62,7 @@ export class KafkaJsPort implements KafkaPort {
   constructor(
     private readonly s: KafkaSettings,
     private readonly log: Logger,
+    onEvent: (e: "reconnect" | "error") => void = () => undefined,
   ) {
     const config: KafkaConfig = {
       clientId: s.clientId,
@@ -71,7 +73,7 @@ export class KafkaJsPort implements KafkaPort {
       // Short client-level retries: connector loops (startup, route sends) back off and log on top of these.
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
       logLevel: KafkaLogLevel.INFO,
-      logCreator: kafkaLogCreator(log),
+      logCreator: kafkaLogCreator(log, onEvent),
     };
     if (s.ssl) config.ssl = s.ssl;
     if (s.sasl) config.sasl = s.sasl;
@@ -188,6 +190,7 @@ class ConsumerAdapter implements KafkaConsumerPort {
             headers: m.headers ?? {},
             timestamp: m.timestamp,
           })),
+          highWatermark: batch.highWatermark,
           resolveOffset,
           heartbeat,
           isActive: () => isRunning() && !isStale(),

@@ -72,15 +72,19 @@ function toProperties(p: IPublishPacket["properties"]): MqttProperties {
   return out;
 }
 
-function logConnectionEvents(client: MqttClient, log: Logger): void {
+export type ConnectionEvent = (event: "reconnect" | "error") => void;
+
+function logConnectionEvents(client: MqttClient, log: Logger, onEvent: ConnectionEvent): void {
   let everConnected = false;
   client.on("connect", (connack) => {
     log[everConnected ? "warn" : "info"]({ sessionPresent: connack.sessionPresent }, everConnected ? "MQTT reconnected" : "MQTT connected");
+    if (everConnected) onEvent("reconnect");
     everConnected = true;
   });
   client.on("reconnect", () => log.debug("MQTT reconnecting"));
   client.on("offline", () => log.warn("MQTT connection lost; retrying"));
   client.on("error", (err) => {
+    onEvent("error");
     const rc = (err as { code?: unknown }).code;
     log.error({ reasonCode: typeof rc === "number" ? rc : undefined, err: err.message }, "MQTT error");
   });
@@ -105,9 +109,10 @@ class Subscription implements MqttSubscription {
     private readonly opts: MqttSubscriberOptions,
     private readonly onMessage: (m: InboundMqttMessage) => void,
     private readonly log: Logger,
+    onEvent: ConnectionEvent,
   ) {
     this.client = mqtt.connect(s.url, { ...baseOptions(s, opts.clientId, opts.sessionExpirySeconds, opts.receiveMaximum), manualConnect: true });
-    logConnectionEvents(this.client, log);
+    logConnectionEvents(this.client, log, onEvent);
     refreshTokenOnReconnect(this.client, s, log);
     this.interceptPuback();
     this.client.on("connect", () => {
@@ -212,13 +217,14 @@ class Publisher implements MqttPublisher {
     readonly clientId: string,
     sessionExpirySeconds: number,
     private readonly log: Logger,
+    onEvent: ConnectionEvent,
   ) {
     this.client = mqtt.connect(s.url, { ...baseOptions(s, clientId, sessionExpirySeconds), manualConnect: true });
     this.client.on("connect", (connack) => {
       this.quota = connack.properties?.receiveMaximum ?? 65535;
       this.maxPacket = connack.properties?.maximumPacketSize ?? 268_435_455;
     });
-    logConnectionEvents(this.client, log);
+    logConnectionEvents(this.client, log, onEvent);
     refreshTokenOnReconnect(this.client, s, log);
   }
 
@@ -267,13 +273,14 @@ export class MqttJsPort implements MqttPort {
   constructor(
     private readonly settings: MqttConnectionSettings,
     private readonly log: Logger,
+    private readonly onEvent: ConnectionEvent = () => undefined,
   ) {}
 
   subscribe(opts: MqttSubscriberOptions, onMessage: (m: InboundMqttMessage) => void): MqttSubscription {
-    return new Subscription(this.settings, opts, onMessage, this.log.child({ clientId: opts.clientId }));
+    return new Subscription(this.settings, opts, onMessage, this.log.child({ clientId: opts.clientId }), this.onEvent);
   }
 
   publisher(clientId: string, sessionExpirySeconds: number): MqttPublisher {
-    return new Publisher(this.settings, clientId, sessionExpirySeconds, this.log.child({ clientId }));
+    return new Publisher(this.settings, clientId, sessionExpirySeconds, this.log.child({ clientId }), this.onEvent);
   }
 }

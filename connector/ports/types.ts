@@ -94,6 +94,8 @@ export interface ConsumerBatch {
   topic: string;
   partition: number;
   records: ConsumedRecord[];
+  /** The partition's high watermark when fetched, for the lag metric. */
+  highWatermark: string;
   /** Marks everything up to and including `offset` as done; committed on the next commit tick. */
   resolveOffset(offset: string): void;
   /** Keeps group membership alive while we wait for PUBACKs. */

@@ -7,6 +7,7 @@ import { mqttClientId, MAX_BATCH_BYTES } from "./mqtt-to-kafka";
 import { isUtf8 } from "node:buffer";
 import { createSink, type DeadLetterSink } from "./dead-letter";
 import { ORIGIN_PROPERTY } from "./loop-guard";
+import type { RouteMetrics } from "../metrics";
 
 export interface KafkaToMqttOptions {
   instanceIndex: number;
@@ -19,6 +20,7 @@ export interface KafkaToMqttOptions {
   /** Needed only for a Kafka dead-letter topic. */
   producer?: () => KafkaProducerPort;
   partitionCount: (topic: string) => number;
+  metrics: RouteMetrics;
 }
 
 export interface KafkaToMqttStats {
@@ -102,6 +104,8 @@ export class KafkaToMqttPipeline {
       if (!batch.isActive()) break;
       await this.window.acquire();
       this.stats.consumed++;
+      this.opts.metrics.messagesIn.inc();
+      this.opts.metrics.bytesIn.inc(record.value?.length ?? 0);
       done.push(this.publishOne(publisher, record).finally(() => this.window.release()));
       last = record.offset;
     }
@@ -112,7 +116,10 @@ export class KafkaToMqttPipeline {
     } finally {
       clearInterval(beat);
     }
-    if (last !== undefined) batch.resolveOffset(last);
+    if (last !== undefined) {
+      batch.resolveOffset(last);
+      this.opts.metrics.lag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));
+    }
     this.stats.batches++;
   }
 
@@ -131,10 +138,16 @@ export class KafkaToMqttPipeline {
       // QoS 0 resolves once written, so its offset is committed without waiting for the broker.
       await publisher.publish(this.route.mqttTopic, payload, this.route.qos, props);
       this.stats.published++;
+      const met = this.opts.metrics;
+      met.messagesOut.inc();
+      met.bytesOut.inc(payload.length);
+      const ts = Number(r.timestamp);
+      if (ts > 0) met.deliveryLatency.observe(Math.max(0, Date.now() - ts) / 1000);
     } catch (e) {
       // A refusal by the broker (reason code) will not change on retry: dead-letter it rather than wedge the partition.
       // Anything else (connection gone) fails the batch, so its offsets stay unresolved and it is fetched again.
       const rc = (e as { reasonCode?: number }).reasonCode;
+      this.opts.metrics.error(rc === undefined ? "mqtt_connection" : "mqtt_publish_refused");
       if (rc === undefined) throw e;
       await this.deadLetter(r, payload, `refused by the MQTT broker${rc !== undefined ? ` with reason code 0x${rc.toString(16)}` : ""}: ${(e as Error).message}`);
     }
@@ -155,8 +168,13 @@ export class KafkaToMqttPipeline {
     const outcome = this.deadLetters
       ? await this.deadLetters.send({ reason, sourceTopic: r.topic, payload, key: r.key, headers: r.headers, source: { partition: r.partition, offset: r.offset } })
       : "dropped";
-    if (outcome === "stored") this.stats.deadLettered++;
-    else this.stats.failed++;
+    if (outcome === "stored") {
+      this.stats.deadLettered++;
+      this.opts.metrics.deadLettered.inc();
+    } else {
+      this.stats.failed++;
+      this.opts.metrics.dropped(reason.split(":")[0]!.replace(/\s+/g, "_"));
+    }
   }
 
   /** Stops fetching, waits for PUBACKs of the running batch, commits, disconnects the consumer. */

@@ -10,6 +10,7 @@ import type { InboundMqttMessage, KafkaProducerPort, MqttPort, MqttPublisher, Mq
 import { isUtf8 } from "node:buffer";
 import { createSink, type DeadLetterSink } from "./dead-letter";
 import { ORIGIN_PROPERTY } from "./loop-guard";
+import type { RouteMetrics } from "../metrics";
 
 export const ACKS: Record<KafkaAcks, 0 | 1 | -1> = { zero: 0, one: 1, all: -1 };
 
@@ -32,6 +33,7 @@ export interface MqttToKafkaOptions {
   origin: string;
   /** Shared-subscription clients unsubscribe and end their sessions on stop, so no share is stranded. */
   leaveSharedOnStop: boolean;
+  metrics: RouteMetrics;
 }
 
 export interface RouteStats {
@@ -122,6 +124,10 @@ export class MqttToKafkaPipeline {
     return this.subs.reduce((n, s) => n + s.inFlight, 0);
   }
 
+  get buffered(): number {
+    return this.bufferedBytes;
+  }
+
   get connected(): boolean {
     return this.subs.length > 0 && this.subs.every((s) => s.connected);
   }
@@ -163,11 +169,14 @@ export class MqttToKafkaPipeline {
     // After stop() we neither forward nor acknowledge: the broker keeps the message for our session.
     if (!this.accepting) return;
     this.stats.received++;
+    this.opts.metrics.messagesIn.inc();
+    this.opts.metrics.bytesIn.inc(m.payload.length);
     this.lastMessageAt = Date.now();
     const origin = m.properties.userProperties?.[ORIGIN_PROPERTY];
     if (origin === this.opts.origin || (Array.isArray(origin) && origin.includes(this.opts.origin))) {
       // We published this ourselves from Kafka; bridging it back would start a loop.
       this.stats.loopSuppressed++;
+      this.opts.metrics.loopSuppressed.inc();
       m.settle();
       return;
     }
@@ -189,6 +198,7 @@ export class MqttToKafkaPipeline {
     }
     if (m.qos === 0 && this.bufferedBytes + bytes > this.opts.maxBufferedBytes) {
       this.stats.dropped++; // QoS 0 is best effort: shed load instead of growing without bound
+      this.opts.metrics.dropped("qos0_buffer_full");
       return;
     }
     this.bufferedBytes += bytes;
@@ -201,8 +211,13 @@ export class MqttToKafkaPipeline {
     const sink = this.deadLetters;
     const p = (sink ? sink.send({ reason, sourceTopic: m.topic, payload: m.payload, properties: m.properties }) : Promise.resolve("dropped" as const)).then(
       (outcome) => {
-        if (outcome === "stored") this.stats.deadLettered++;
-        else this.stats.dropped++;
+        if (outcome === "stored") {
+          this.stats.deadLettered++;
+          this.opts.metrics.deadLettered.inc();
+        } else {
+          this.stats.dropped++;
+          this.opts.metrics.dropped(reason.split(":")[0]!.replace(/\s+/g, "_"));
+        }
         m.settle();
       },
     );
@@ -244,6 +259,7 @@ export class MqttToKafkaPipeline {
    */
   private async deliver(items: Pending[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
+      const sentAt = process.hrtime.bigint();
       try {
         await this.producer.send({
           topic: this.route.kafkaTopic,
@@ -254,10 +270,22 @@ export class MqttToKafkaPipeline {
         this.stats.batches++;
         this.stats.maxBatch = Math.max(this.stats.maxBatch, items.length);
         this.stats.forwarded += items.length;
-        for (const p of items) p.message.settle();
+        const met = this.opts.metrics;
+        met.produceLatency.observe(Number(process.hrtime.bigint() - sentAt) / 1e9);
+        met.batchSize.observe(items.length);
+        met.messagesOut.inc(items.length);
+        const now = Date.now();
+        let bytes = 0;
+        for (const p of items) {
+          bytes += p.message.payload.length;
+          met.deliveryLatency.observe((now - p.message.receivedAt) / 1000);
+          p.message.settle();
+        }
+        met.bytesOut.inc(bytes);
         return;
       } catch (e) {
         this.stats.sendErrors++;
+        this.opts.metrics.error("kafka_send");
         const rejection = recordRejection(e);
         if (rejection) {
           if (items.length > 1) {
@@ -287,10 +315,11 @@ export class MqttToKafkaPipeline {
   /**
    * Stops intake and sends everything already accepted. Shared-subscription clients first leave
    * their group and keep forwarding what the broker had already queued for them until it goes
-   * quiet, so a scaled-down instance leaves nothing behind in an orphaned session.
+   * quiet, so a scaled-down instance leaves nothing behind in an orphaned session. `leave` does the
+   * same for any route (used when a reload removes the route or changes its filter).
    */
-  async drain(): Promise<void> {
-    if (this.route.sharedSubscription && this.opts.leaveSharedOnStop) {
+  async drain(opts: { leave?: boolean } = {}): Promise<void> {
+    if (opts.leave ?? (this.route.sharedSubscription && this.opts.leaveSharedOnStop)) {
       await Promise.all(this.subs.map((s) => s.unsubscribe().catch((e: unknown) => this.log.warn({ err: String(e) }, "unsubscribe failed"))));
       const quietMs = 500;
       const until = Date.now() + 10_000;
@@ -311,8 +340,8 @@ export class MqttToKafkaPipeline {
     this.stopSignal.abort();
   }
 
-  async disconnect(): Promise<void> {
-    const endSession = Boolean(this.route.sharedSubscription && this.opts.leaveSharedOnStop);
+  async disconnect(opts: { endSession?: boolean } = {}): Promise<void> {
+    const endSession = opts.endSession ?? Boolean(this.route.sharedSubscription && this.opts.leaveSharedOnStop);
     await Promise.all([...this.subs.map((s) => s.close({ endSession })), this.dlqPublisher?.close()]);
   }
 }
