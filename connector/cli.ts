@@ -8,12 +8,16 @@ import { createLogger } from "./logger";
 import { startHttpServer } from "./http-server";
 import { resolveInstanceIndex } from "./instance";
 import { watchConfig } from "./config/watch";
+import { runChecks, formatReport } from "./check";
 
 export const EXIT = { ok: 0, drainIncomplete: 1, config: 2, startup: 3, usage: 64 } as const;
 
 const USAGE = `usage: mqtt-kafka-connector --config <file|dir> [--config ...] [options]
+       mqtt-kafka-connector check --config <file|dir> [--connector NAME] [--secrets-dir DIR]
 
-Runs one KafkaConnector and the KafkaConnectorTopicMaps that reference it.
+Runs one KafkaConnector and the KafkaConnectorTopicMaps that reference it. \`check\` validates the
+configuration, connects to both brokers with the real credentials, checks every Kafka topic and MQTT
+subscription, prints a report and exits non-zero on any problem.
 
 options:
   --config PATH            YAML file or directory of YAML files (repeatable)
@@ -34,7 +38,7 @@ options:
   --validate               validate the configuration and exit
   -h, --help               this text
 
-exit codes: 0 ok, 1 drain did not complete, 2 invalid configuration, 3 startup failed`;
+exit codes: 0 ok, 1 drain did not complete, 2 invalid configuration, 3 startup failed (check: a check failed)`;
 
 function intOption(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined || raw === "") return fallback;
@@ -44,6 +48,8 @@ function intOption(name: string, raw: string | undefined, fallback: number, min:
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const isCheck = argv[0] === "check";
+  if (isCheck) argv = argv.slice(1);
   let args;
   try {
     args = parseArgs({
@@ -111,6 +117,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     process.stderr.write(`${(e as Error).message}\n`);
     return e instanceof ConnectorError && e.code === "USAGE" ? EXIT.usage : EXIT.config;
+  }
+  if (isCheck) {
+    const lines = await runChecks(config, runtime.secretsDir);
+    process.stdout.write(formatReport(lines));
+    return lines.every((l) => l.ok) ? EXIT.ok : EXIT.startup;
   }
   if (args.validate) {
     const routes = config.topicMaps.reduce((n, m) => n + m.spec.routes.length, 0);

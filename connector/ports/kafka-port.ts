@@ -111,19 +111,26 @@ export class KafkaJsPort implements KafkaPort {
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    const found = await this.describeTopics(topics);
+    const missing = [...new Set(topics)].filter((t) => !found.has(t));
+    if (missing.length) {
+      throw new ConnectorError(
+        "KAFKA_TOPIC_MISSING",
+        `Kafka topic${missing.length > 1 ? "s" : ""} ${missing.map((t) => JSON.stringify(t)).join(", ")} do${missing.length > 1 ? "" : "es"} not exist; create ${missing.length > 1 ? "them" : "it"} (on Event Hubs: an event hub with the same name). The connector never creates topics.`,
+      );
+    }
+    return found;
+  }
+
+  /** Partition count per topic; topics that do not exist are absent from the map. */
+  async describeTopics(topics: string[]): Promise<Map<string, number>> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const wanted = [...new Set(topics)];
-      const missing = wanted.filter((t) => !existing.has(t));
-      if (missing.length) {
-        throw new ConnectorError(
-          "KAFKA_TOPIC_MISSING",
-          `Kafka topic${missing.length > 1 ? "s" : ""} ${missing.map((t) => JSON.stringify(t)).join(", ")} do${missing.length > 1 ? "" : "es"} not exist; create ${missing.length > 1 ? "them" : "it"} (on Event Hubs: an event hub with the same name). The connector never creates topics.`,
-        );
-      }
-      const md = await admin.fetchTopicMetadata({ topics: wanted });
+      const present = [...new Set(topics)].filter((t) => existing.has(t));
+      if (!present.length) return new Map();
+      const md = await admin.fetchTopicMetadata({ topics: present });
       return new Map(md.topics.map((t) => [t.name, t.partitions.length]));
     } finally {
       await admin.disconnect().catch(() => undefined);
