@@ -173,7 +173,7 @@ export class KafkaToMqttPipeline {
       this.opts.metrics.deadLettered.inc();
     } else {
       this.stats.failed++;
-      this.opts.metrics.dropped(reason.split(":")[0]!.replace(/\s+/g, "_"));
+      this.opts.metrics.dropped(reason.split(/[\s:]/)[0]!); // oversize, invalid, rejected, refused
     }
   }
 

@@ -216,7 +216,7 @@ export class MqttToKafkaPipeline {
           this.opts.metrics.deadLettered.inc();
         } else {
           this.stats.dropped++;
-          this.opts.metrics.dropped(reason.split(":")[0]!.replace(/\s+/g, "_"));
+          this.opts.metrics.dropped(reason.split(/[\s:]/)[0]!); // oversize, invalid, rejected, refused
         }
         m.settle();
       },
