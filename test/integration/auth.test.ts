@@ -85,6 +85,16 @@ describe("connections and authentication (real brokers)", function () {
     );
   });
 
+  it("Kafka x509 from a Key Vault reference, mounted by the CSI driver as one PEM holding key and certificate", async () => {
+    const certs = b.kafka.certs!;
+    const bundle = Buffer.concat([readFileSync(certs.clientKey), readFileSync(certs.clientCert)]);
+    const dir = secretsDir({ "my-cert": { "tls.crt": bundle, "tls.key": bundle }, "kafka-ca": { "ca.crt": readFileSync(certs.caCert) } });
+    await roundTrip(
+      `  kafkaConnection:\n    endpoint: "${b.kafka.sslBootstrap}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: kafka-ca}\n    authentication:\n      enabled: true\n      authType: {x509: {keyVault: {vault: {name: kv, directoryId: tenant, credentials: {servicePrincipalLocalSecretName: sp}}, vaultCert: {name: my-cert}}}}\n${mqttPlain()}`,
+      dir,
+    );
+  });
+
   it("Kafka TLS without the CA fails verification and keeps retrying", async function () {
     this.timeout(60_000);
     const certs = b.kafka.certs!;
