@@ -81,7 +81,18 @@ function logConnectionEvents(client: MqttClient, log: Logger, onEvent: Connectio
     if (everConnected) onEvent("reconnect");
     everConnected = true;
   });
-  client.on("reconnect", () => log.debug("MQTT reconnecting"));
+  // mqtt.js retries at a fixed period; back off (1 s doubling to 30 s) so a dead broker is not hammered.
+  const base = client.options.reconnectPeriod ?? 1000;
+  let attempts = 0;
+  client.on("connect", () => {
+    attempts = 0;
+    client.options.reconnectPeriod = base;
+  });
+  client.on("reconnect", () => {
+    attempts++;
+    client.options.reconnectPeriod = Math.min(30_000, base * 2 ** Math.min(attempts, 5));
+    log.debug({ attempt: attempts, nextRetryMs: client.options.reconnectPeriod }, "MQTT reconnecting");
+  });
   client.on("offline", () => log.warn("MQTT connection lost; retrying"));
   client.on("error", (err) => {
     onEvent("error");
