@@ -5,6 +5,7 @@ import { parseConfigText, selectConnector } from "../../connector/config/load";
 import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "../../connector/connector";
 import pino from "pino";
 import type { Logger } from "../../connector/logger";
+import { sharedBrokers, type SharedBrokers } from "./brokers";
 import { formatProblem } from "../../connector/core/errors";
 
 export interface TestConnectorOptions {
@@ -91,4 +92,37 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
     await delay(50);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * Mocha hooks shared by the integration suites: start the shared brokers before, and after each
+ * test stop every connector it started (printing the log tail of each when the test failed).
+ */
+export function connectorFixture() {
+  const running: { connector: Connector; logFile: string }[] = [];
+  let brokers: SharedBrokers | undefined;
+  before(async () => {
+    brokers = await sharedBrokers();
+  });
+  afterEach(async function () {
+    for (const r of running.splice(0)) {
+      if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);
+      await r.connector.stop(10_000);
+    }
+  });
+  return {
+    get brokers(): SharedBrokers {
+      if (!brokers) throw new Error("brokers not started yet");
+      return brokers;
+    },
+    track(r: { connector: Connector; logFile: string }) {
+      running.push(r);
+      return r;
+    },
+    /** For a test that stops a connector itself. */
+    untrack(c: Connector) {
+      const i = running.findIndex((r) => r.connector === c);
+      if (i >= 0) running.splice(i, 1);
+    },
+  };
 }

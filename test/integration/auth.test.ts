@@ -1,22 +1,15 @@
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sharedBrokers, uniqueName, kcatConsume, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { startTestConnector, readLog, secretsDir, waitFor } from "../helpers/connector";
-import type { Connector } from "../../connector/connector";
+import { uniqueName, kcatConsume, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { connectorFixture, startTestConnector, readLog, secretsDir, waitFor } from "../helpers/connector";
 
 /** Each case runs one mqttToKafka message through a secured listener and reads it back with kcat. */
 describe("connections and authentication (real brokers)", function () {
+  const fx = connectorFixture();
   let b: SharedBrokers;
-  const running: { connector: Connector; logFile: string }[] = [];
-  before(async () => {
-    b = await sharedBrokers();
-  });
-  afterEach(async function () {
-    for (const r of running.splice(0)) {
-      if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);
-      await r.connector.stop(10_000);
-    }
+  before(() => {
+    b = fx.brokers;
   });
 
   const mqttPlain = () => `  localBrokerConnection: {endpoint: "127.0.0.1:${b.mqtt.port}", tls: {tlsEnabled: false}}`;
@@ -29,7 +22,7 @@ describe("connections and authentication (real brokers)", function () {
       { connectorSpec: `  image: {}\n  instances: 1\n${connectorSpec}`, mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`, secretsDir: secrets },
       uniqueName("a").toLowerCase(),
     );
-    running.push(r);
+    fx.track(r);
     await publishTo(mt, "secret-path");
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 15_000 });
     assert.equal(recs[0]!.value, "secret-path");

@@ -1,20 +1,13 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
-import { sharedBrokers, uniqueName, kcatConsume, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { startTestConnector, plainConnectorSpec, readLog, waitFor } from "../helpers/connector";
-import type { Connector } from "../../connector/connector";
+import { uniqueName, kcatConsume, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { connectorFixture, startTestConnector, plainConnectorSpec, waitFor } from "../helpers/connector";
 
 describe("dead letters, loop prevention and leaving shared groups (real brokers)", function () {
+  const fx = connectorFixture();
   let b: SharedBrokers;
-  const running: { connector: Connector; logFile: string }[] = [];
-  before(async () => {
-    b = await sharedBrokers();
-  });
-  afterEach(async function () {
-    for (const r of running.splice(0)) {
-      if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);
-      await r.connector.stop(10_000);
-    }
+  before(() => {
+    b = fx.brokers;
   });
   async function start(mapSpec: string, opts: { name?: string; instanceIndex?: number; leaveSharedOnStop?: boolean } = {}) {
     const r = await startTestConnector(
@@ -25,7 +18,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
       },
       opts.name ?? uniqueName("d").toLowerCase(),
     );
-    running.push(r);
+    fx.track(r);
     return r.connector;
   }
   const header = (h: [string, string][], k: string) => h.find(([n]) => n === k)?.[1];
@@ -164,7 +157,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
       const survivor = await start(map, { name, instanceIndex: 1, leaveSharedOnStop: leave });
       const leaving = await start(map, { name, instanceIndex: 0, leaveSharedOnStop: leave });
       assert.equal(await leaving.stop(10_000), true);
-      running.splice(running.findIndex((r) => r.connector === leaving), 1);
+      fx.untrack(leaving);
       const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
       await Promise.all(Array.from({ length: 40 }, (_, i) => client.publishAsync(`${mt}/${i}`, `m${i}`, { qos: 1 })));
       await client.endAsync();

@@ -1,27 +1,19 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
 import { Kafka, logLevel } from "kafkajs";
-import { sharedBrokers, uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { startTestConnector, plainConnectorSpec, readLog, waitFor } from "../helpers/connector";
-import type { Connector } from "../../connector/connector";
+import { uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { connectorFixture, startTestConnector, plainConnectorSpec, waitFor } from "../helpers/connector";
 
 describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
+  const fx = connectorFixture();
   let b: SharedBrokers;
-  const running: { connector: Connector; logFile: string }[] = [];
-
-  before(async () => {
-    b = await sharedBrokers();
-  });
-  afterEach(async function () {
-    for (const r of running.splice(0)) {
-      if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);
-      await r.connector.stop(10_000);
-    }
+  before(() => {
+    b = fx.brokers;
   });
 
   async function start(mapSpec: string, name = uniqueName("k").toLowerCase()) {
     const r = await startTestConnector({ connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url), mapSpec }, name);
-    running.push(r);
+    fx.track(r);
     return r.connector;
   }
 
@@ -101,7 +93,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     await kcatProduce(b.kafka.bootstrap, topic, batch1);
     await waitFor("first 200 on MQTT", () => seen.length >= 200, 30_000);
     assert.equal(await first.stop(10_000), true, "drain completed");
-    running.splice(running.findIndex((r) => r.connector === first), 1);
+    fx.untrack(first);
 
     const admin = new Kafka({ brokers: [b.kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();

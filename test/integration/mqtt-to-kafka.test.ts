@@ -1,23 +1,15 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
-import { sharedBrokers, uniqueName, kcatConsume, kcatProduce, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { startTestConnector, plainConnectorSpec, readLog, waitFor } from "../helpers/connector";
-import type { Connector } from "../../connector/connector";
+import { uniqueName, kcatConsume, kcatProduce, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { connectorFixture, startTestConnector, plainConnectorSpec, waitFor } from "../helpers/connector";
 import { murmur2 } from "../../connector/ports/kafka-murmur2";
 import { segmentCodecs } from "../helpers/segments";
 
 describe("mqttToKafka (real Mosquitto and Kafka)", function () {
+  const fx = connectorFixture();
   let b: SharedBrokers;
-  const running: { connector: Connector; logFile: string }[] = [];
-
-  before(async () => {
-    b = await sharedBrokers();
-  });
-  afterEach(async function () {
-    for (const r of running.splice(0)) {
-      if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);
-      await r.connector.stop(10_000);
-    }
+  before(() => {
+    b = fx.brokers;
   });
 
   async function start(mapSpec: string, opts: { instanceIndex?: number; extra?: string; name?: string } = {}) {
@@ -26,7 +18,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
       mapSpec,
       runtime: { instanceIndex: opts.instanceIndex ?? 0 },
     }, opts.name ?? uniqueName("c").toLowerCase().replace(/[^a-z0-9-]/g, "-"));
-    running.push(r);
+    fx.track(r);
     return r.connector;
   }
   const pub = (topic: string, msg: string, o: Parameters<typeof mosquittoPub>[3] = {}) => mosquittoPub(b.mqtt.url, topic, msg, o);
