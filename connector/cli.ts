@@ -28,6 +28,8 @@ options:
   --http-port N            health endpoints /healthz and /readyz (default 8080, env HTTP_PORT; 0 disables)
   --log-level LEVEL        overrides spec.logLevel (env LOG_LEVEL)
   --receive-maximum N      MQTT Receive Maximum per subscription client (default ${DEFAULT_RUNTIME.receiveMaximum}, env MQTT_RECEIVE_MAXIMUM)
+  --max-buffered-bytes N   QoS 0 messages waiting for Kafka beyond this are shed (default 67108864,
+                           env MAX_BUFFERED_BYTES); QoS 1 is bounded by --receive-maximum instead
   --session-expiry S       MQTT session expiry in seconds (default ${DEFAULT_RUNTIME.sessionExpirySeconds}, env MQTT_SESSION_EXPIRY_SECONDS)
   --offset-reset WHERE     earliest|latest: where a new consumer group starts (default ${DEFAULT_RUNTIME.offsetReset}, env KAFKA_OFFSET_RESET)
   --commit-interval-ms N   Kafka offset commit interval (default ${DEFAULT_RUNTIME.commitIntervalMs}, min 250, env KAFKA_COMMIT_INTERVAL_MS)
@@ -62,6 +64,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         "http-port": { type: "string" },
         "log-level": { type: "string" },
         "receive-maximum": { type: "string" },
+        "max-buffered-bytes": { type: "string" },
         "session-expiry": { type: "string" },
         "offset-reset": { type: "string" },
         "commit-interval-ms": { type: "string" },
@@ -102,6 +105,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       instanceIndex: resolveInstanceIndex(args.instance, env),
       secretsDir: args["secrets-dir"] ?? env["SECRETS_DIR"] ?? "/var/run/secrets/mqtt-kafka-connector",
       receiveMaximum: intOption("receive-maximum", args["receive-maximum"] ?? env["MQTT_RECEIVE_MAXIMUM"], DEFAULT_RUNTIME.receiveMaximum, 1),
+      maxBufferedBytes: intOption("max-buffered-bytes", args["max-buffered-bytes"] ?? env["MAX_BUFFERED_BYTES"], DEFAULT_RUNTIME.maxBufferedBytes, 1024),
       sessionExpirySeconds: intOption("session-expiry", args["session-expiry"] ?? env["MQTT_SESSION_EXPIRY_SECONDS"], DEFAULT_RUNTIME.sessionExpirySeconds, 0),
       offsetReset,
       commitIntervalMs: intOption("commit-interval-ms", args["commit-interval-ms"] ?? env["KAFKA_COMMIT_INTERVAL_MS"], DEFAULT_RUNTIME.commitIntervalMs, 250),
