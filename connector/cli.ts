@@ -25,7 +25,7 @@ options:
   --secrets-dir DIR        where Secrets/ConfigMaps are mounted as DIR/<name>/<key>
                            (default /var/run/secrets/mqtt-kafka-connector, env SECRETS_DIR)
   --instance N             instance index (env CONNECTOR_INSTANCE_INDEX, or the POD_NAME ordinal)
-  --http-port N            health endpoints /healthz and /readyz (default 8080, env HTTP_PORT; 0 disables)
+  --http-port N            /healthz, /readyz and /metrics (default 8080, env HTTP_PORT; 0 disables)
   --log-level LEVEL        overrides spec.logLevel (env LOG_LEVEL)
   --receive-maximum N      MQTT Receive Maximum per subscription client (default ${DEFAULT_RUNTIME.receiveMaximum}, env MQTT_RECEIVE_MAXIMUM)
   --max-buffered-bytes N   QoS 0 messages waiting for Kafka beyond this are shed (default 67108864,
