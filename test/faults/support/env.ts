@@ -1,0 +1,96 @@
+// Shared settings of the fault suite: where the connector CLI is, where logs
+// go, and timestamped progress lines on stdout.
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/**
+ * The real CLI as built by `npm run build`. FAULTS_CONNECTOR_CLI points the
+ * suite at another build of it (e.g. a snapshot of a given commit).
+ */
+export const CONNECTOR_CLI = process.env.FAULTS_CONNECTOR_CLI
+  ? resolve(process.env.FAULTS_CONNECTOR_CLI)
+  : join(__dirname, "..", "..", "..", "connector", "cli.js");
+
+let runDir: string | undefined;
+
+/**
+ * One directory per suite run for connector logs and configs; kept after the
+ * run so a failure can be read (FAULTS_RUN_DIR to choose it).
+ */
+export function suiteRunDir(): string {
+  if (!runDir) {
+    if (process.env.FAULTS_RUN_DIR) {
+      runDir = resolve(process.env.FAULTS_RUN_DIR);
+      mkdirSync(runDir, { recursive: true });
+    } else {
+      runDir = mkdtempSync(join(tmpdir(), "mkc-faults-"));
+    }
+    progress(`logs and configs in ${runDir}`);
+  }
+  return runDir;
+}
+
+export function scenarioDir(name: string): string {
+  const dir = join(suiteRunDir(), name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const t0 = Date.now();
+
+/** A progress line: seconds since the suite started, then the message. */
+export function progress(msg: string): void {
+  process.stdout.write(`      [faults +${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `cond` every `intervalMs` until it is true or `timeoutMs` passed.
+ * Returns whether it became true; never loops unbounded.
+ */
+export async function pollUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() >= until) return false;
+    await sleep(Math.min(intervalMs, Math.max(1, until - Date.now())));
+  }
+}
+
+/** Like pollUntil, but throws naming what was awaited. */
+export async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<void> {
+  if (!(await pollUntil(cond, timeoutMs, intervalMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Prints `line()` every `everyMs` until the returned stop function is called. */
+export function ticker(everyMs: number, line: () => string): () => void {
+  const t = setInterval(() => {
+    try {
+      progress(line());
+    } catch (e) {
+      progress(`(progress line failed: ${(e as Error).message})`);
+    }
+  }, everyMs);
+  t.unref();
+  return () => clearInterval(t);
+}
+
+/** Cleanup actions run in reverse order; errors are reported, not thrown. */
+export class Scope {
+  private readonly actions: (() => unknown)[] = [];
+  add(action: () => unknown): void {
+    this.actions.push(action);
+  }
+  async dispose(): Promise<void> {
+    while (this.actions.length) {
+      const a = this.actions.pop()!;
+      try {
+        await a();
+      } catch (e) {
+        progress(`cleanup step failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}
