@@ -41,6 +41,12 @@ describe("connections and authentication (real brokers)", function () {
     });
   }
 
+  it("Kafka bootstrap as a comma-separated list works when the first endpoint is down", async () => {
+    const { freePort } = await import("../../scripts/local-brokers");
+    const dead = await freePort();
+    await roundTrip(`  kafkaConnection: {endpoint: "127.0.0.1:${dead},${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n${mqttPlain()}`, secretsDir({}));
+  });
+
   it("Kafka SASL with a wrong password keeps retrying and says why", async function () {
     this.timeout(60_000);
     const user = b.kafka.saslUser!;

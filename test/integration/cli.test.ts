@@ -78,6 +78,14 @@ describe("mqtt-kafka-connector CLI (process)", function () {
     mqttL.server.close();
   });
 
+  it("Event Hubs with lz4 compression is refused at startup with exit 2", async () => {
+    const spec = plainConnectorSpec("ns.servicebus.windows.net:9093", b.mqtt.url).replace("tls: {tlsEnabled: false}}", "tls: {tlsEnabled: true}}");
+    const dir = writeConfig(connectorYaml({ connectorSpec: spec, mapSpec: "  compression: lz4\n  routes:\n    - mqttToKafka: {name: r, mqttTopic: a, kafkaTopic: t}" }));
+    const run = runCli(["--config", dir, "--http-port", "0"]);
+    assert.equal(await run.code, 2);
+    assert.match(run.stderr(), /KafkaConnectorTopicMap\/itest-map: spec\.compression: got "lz4"; Event Hubs accepts only none or gzip/);
+  });
+
   it("--validate reports a valid config and exits 0 without connecting", async () => {
     const dir = writeConfig(connectorYaml({ connectorSpec: plainConnectorSpec("127.0.0.1:1", "mqtt://127.0.0.1:2"), mapSpec: "  routes:\n    - kafkaToMqtt: {name: r, mqttTopic: a, kafkaTopic: t}" }));
     const run = runCli(["--config", dir, "--validate"]);
