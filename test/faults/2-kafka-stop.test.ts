@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
 import { ConnectorProcess, note, writeConfig } from "./support/connector-process";
-import { progress, scenarioDir, Scope, sleep, ticker, waitUntil } from "./support/env";
+import { progress, scenarioDir, Scope, secondsUntilGrowth, sleep, ticker, waitUntil } from "./support/env";
 import { createTopics, makeTopology, TopicEndWatch, topologyYaml } from "./support/scenario";
 import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, printSummary, SeqTally } from "./support/streams";
 
@@ -68,8 +68,13 @@ describe("fault scenario 2: Kafka stopped for 10 s mid-stream, both directions",
     t = Date.now();
     await b.kafka.start();
     progress(`s2: Kafka started again (took ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    // How long each direction takes to move again once Kafka answers (reported, not asserted).
+    const resumed = Promise.all([secondsUntilGrowth(() => inKafka.value, 90_000), secondsUntilGrowth(() => k2mTally.total, 90_000)]);
     assert.ok(proc.running, "the connector survived the outage");
 
+    const [m2kResume, k2mResume] = await resumed;
+    const fmt = (x: number | undefined) => (x === undefined ? "not within 90 s" : `${x.toFixed(1)} s`);
+    progress(`s2: after Kafka was back, mqtt→kafka moved again after ${fmt(m2kResume)}, kafka→mqtt after ${fmt(k2mResume)}`);
     await waitUntil("both load generators to finish", () => mLoad.acked >= N && kLoad.produced >= N, 120_000, 250);
     progress(`s2: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
     const [m2kTally] = await Promise.all([

@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
 import { ConnectorProcess, note, writeConfig } from "./support/connector-process";
-import { progress, scenarioDir, Scope, ticker, waitUntil } from "./support/env";
+import { progress, scenarioDir, Scope, secondsUntilGrowth, ticker, waitUntil } from "./support/env";
 import { createTopics, makeTopology, TopicEndWatch, topologyYaml } from "./support/scenario";
 import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, printSummary, SeqTally } from "./support/streams";
 
@@ -66,9 +66,14 @@ describe("fault scenario 3: Mosquitto restarted mid-stream (persistence on), bot
     await b.mqtt.stop(); // SIGTERM: mosquitto writes its persistence file on the way out
     await b.mqtt.start();
     progress(`s3: Mosquitto back after ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    // How long each direction takes to move again (reported, not asserted; Kafka's end is polled every 0.5 s).
+    const resumed = Promise.all([secondsUntilGrowth(() => inKafka.value, 90_000), secondsUntilGrowth(() => k2mTally.total, 90_000)]);
     await waitUntil("the connector to be ready again", async () => (await fetch(`http://127.0.0.1:${proc.httpPort}/readyz`).catch(() => undefined))?.status === 200, 60_000, 200);
     note(proc, `ready again ${((Date.now() - t) / 1000).toFixed(1)} s after the restart began`);
 
+    const [m2kResume, k2mResume] = await resumed;
+    const fmt = (x: number | undefined) => (x === undefined ? "not within 90 s" : `${x.toFixed(1)} s`);
+    progress(`s3: after Mosquitto was back, mqtt→kafka moved again after ${fmt(m2kResume)}, kafka→mqtt after ${fmt(k2mResume)}`);
     await waitUntil("both load generators to finish", () => mLoad.acked >= N && kLoad.produced >= N, 120_000, 250);
     progress(`s3: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
     const [m2kTally] = await Promise.all([

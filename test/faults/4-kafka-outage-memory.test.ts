@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
 import { ConnectorProcess, note, writeConfig } from "./support/connector-process";
-import { progress, scenarioDir, Scope, sleep, ticker, waitUntil } from "./support/env";
+import { progress, scenarioDir, Scope, secondsUntilGrowth, sleep, ticker, waitUntil } from "./support/env";
 import { createTopics, makeTopology, TopicEndWatch, topologyYaml } from "./support/scenario";
 import { awaitKafkaDelivery, kafkaAdmin, MqttLoad, printSummary } from "./support/streams";
 
@@ -119,8 +119,11 @@ describe("fault scenario 4: 30 s Kafka outage under steady load, memory bounded"
     progress(`s4: ${OUTAGE_MS / 1000} s outage over: ${load.acked - ackedAtStop} messages (${queuedMb.toFixed(0)} MB) accepted by Mosquitto meanwhile; starting Kafka`);
     phase = "after"; // the backlog can only start draining once Kafka answers again
     await b.kafka.start();
+    const resumed = secondsUntilGrowth(() => inKafka.value, 90_000);
     assert.ok(proc.running, "the connector survived the outage");
 
+    const m2kResume = await resumed;
+    progress(`s4: after Kafka was back, mqtt→kafka moved again after ${m2kResume === undefined ? "more than 90 s" : `${m2kResume.toFixed(1)} s`}`);
     await waitUntil("the load generator to finish", () => load.acked >= N, 120_000, 250);
     progress(`s4: stream sent (${load.describe()}); waiting for delivery`);
     const tally = await awaitKafkaDelivery({ bootstrap: b.kafka.bootstrap, admin, topic: m2k.kafkaTopic, tag: "s4m", expected: N, timeoutMs: 150_000 });

@@ -64,6 +64,17 @@ export async function waitUntil(what: string, cond: () => boolean | Promise<bool
   if (!(await pollUntil(cond, timeoutMs, intervalMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/**
+ * Seconds until `value()` grows past what it is now (polled every 100 ms), or
+ * undefined if it did not within `timeoutMs`: how long a direction took to
+ * resume after a fault.
+ */
+export async function secondsUntilGrowth(value: () => number, timeoutMs: number): Promise<number | undefined> {
+  const start = Date.now();
+  const base = value();
+  return (await pollUntil(() => value() > base, timeoutMs, 100)) ? (Date.now() - start) / 1000 : undefined;
+}
+
 /** Prints `line()` every `everyMs` until the returned stop function is called. */
 export function ticker(everyMs: number, line: () => string): () => void {
   const t = setInterval(() => {
