@@ -42,7 +42,7 @@ describe("fault scenario 1: SIGKILL x3 during a 20,000-message QoS 1 stream, bot
     await admin.connect();
     scope.add(() => admin.disconnect());
 
-    const k2mTally = new SeqTally("s1k", N);
+    const k2mTally = new SeqTally("s1k", N, (seq) => seq % k2m.partitions); // lane: the source partition
     const collector = new MqttCollector({ url: b.mqtt.url, filter: k2m.mqttTopic, clientId: `${topo.id}-far-end`, onMessage: (_t, p) => k2mTally.offer(p) });
     await collector.start();
     scope.add(() => collector.stop());

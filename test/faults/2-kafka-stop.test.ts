@@ -39,7 +39,7 @@ describe("fault scenario 2: Kafka stopped for 10 s mid-stream, both directions",
     await admin.connect();
     scope.add(() => admin.disconnect());
 
-    const k2mTally = new SeqTally("s2k", N);
+    const k2mTally = new SeqTally("s2k", N, (seq) => seq % k2m.partitions); // lane: the source partition
     const collector = new MqttCollector({ url: b.mqtt.url, filter: k2m.mqttTopic, clientId: `${topo.id}-far-end`, onMessage: (_t, p) => k2mTally.offer(p) });
     await collector.start();
     scope.add(() => collector.stop());

@@ -39,7 +39,7 @@ describe("fault scenario 5: SIGTERM under load, both directions", function () {
     await admin.connect();
     scope.add(() => admin.disconnect());
 
-    const k2mTally = new SeqTally("s5k", N);
+    const k2mTally = new SeqTally("s5k", N, (seq) => seq % k2m.partitions); // lane: the source partition
     const collector = new MqttCollector({ url: b.mqtt.url, filter: k2m.mqttTopic, clientId: `${topo.id}-far-end`, onMessage: (_t, p) => k2mTally.offer(p) });
     await collector.start();
     scope.add(() => collector.stop());

@@ -92,7 +92,7 @@ describe("fault scenario 6: poison messages go to the dead-letter target, the st
     scope.add(() => admin.disconnect());
 
     // Far ends: the k2m MQTT topic, and the m2k dead-letter MQTT topic.
-    const k2mTally = new SeqTally("s6k", N);
+    const k2mTally = new SeqTally("s6k", N, (seq) => seq % k2m.partitions); // lane: the source partition
     const k2mPoisonDelivered: number[] = [];
     const m2kDead: DeadLetter[] = [];
     const collector = new MqttCollector({
@@ -165,10 +165,10 @@ describe("fault scenario 6: poison messages go to the dead-letter target, the st
     // mqtt→kafka: the Kafka topic must hold every seq but the poison ones.
     const m2kTally = new SeqTally("s6m", N);
     const m2kPoisonInKafka: number[] = [];
-    await readTopic(b.kafka.bootstrap, m2k.kafkaTopic, (head) => {
+    await readTopic(b.kafka.bootstrap, m2k.kafkaTopic, (partition, head) => {
       const p = parsePayload(head);
       if (p && m2kPoison.has(p.seq)) m2kPoisonInKafka.push(p.seq);
-      m2kTally.offer(head);
+      m2kTally.offer(head, partition);
     });
     // kafka→mqtt dead letters, with headers.
     const k2mDead: DeadLetter[] = (await kcatConsume(b.kafka.bootstrap, k2mDlq, { count: 1_000, timeoutMs: 20_000, exitAtEnd: true, allowFewer: true })).map((r) => ({
@@ -182,8 +182,8 @@ describe("fault scenario 6: poison messages go to the dead-letter target, the st
 
     // A dead-lettered message counts as received; lost = neither delivered nor dead-lettered.
     // (A poison message delivered to the normal target is not lost, but is reported as a problem below.)
-    for (const d of m2kDead) if (d.seq !== undefined && m2kPoison.has(d.seq) && !m2kTally.has(d.seq)) m2kTally.add(d.seq);
-    for (const d of k2mDead) if (d.seq !== undefined && NOT_UTF8.has(d.seq) && !k2mTally.has(d.seq)) k2mTally.add(d.seq);
+    for (const d of m2kDead) if (d.seq !== undefined && m2kPoison.has(d.seq) && !m2kTally.has(d.seq)) m2kTally.addElsewhere(d.seq);
+    for (const d of k2mDead) if (d.seq !== undefined && NOT_UTF8.has(d.seq) && !k2mTally.has(d.seq)) k2mTally.addElsewhere(d.seq);
     printSummary(6, [
       { label: "mqtt->kafka", sent: N, tally: m2kTally },
       { label: "kafka->mqtt", sent: N, tally: k2mTally },

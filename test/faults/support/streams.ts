@@ -36,28 +36,49 @@ export class SeqTally {
   distinct = 0;
   /** Messages with another tag or an unparseable payload. */
   foreign = 0;
+  /**
+   * First copies that arrived after a higher number of the same lane (Kafka
+   * partition): per-partition order broken. Redelivered copies are ignored.
+   */
+  inversions = 0;
+  private readonly lastFirst = new Map<number, number>();
 
+  /** `laneOf`: the lane (partition) of a number when the caller does not give one. */
   constructor(
     readonly tag: string,
     readonly expected: number,
+    private readonly laneOf?: (seq: number) => number,
   ) {
     this.counts = new Uint16Array(expected);
   }
 
+  /** Count a number that arrived elsewhere (e.g. a dead letter), outside any order check. */
+  addElsewhere(seq: number): void {
+    this.add(seq, null);
+  }
+
   /** Count a payload; false (and counted as foreign) if it is not one of ours. */
-  offer(payload: Buffer): boolean {
+  offer(payload: Buffer, lane?: number): boolean {
     const p = parsePayload(payload);
     if (!p || p.tag !== this.tag || p.seq >= this.expected) {
       this.foreign++;
       return false;
     }
-    this.add(p.seq);
+    this.add(p.seq, lane);
     return true;
   }
 
-  add(seq: number): void {
+  add(seq: number, lane?: number | null): void {
     this.total++;
-    if (this.counts[seq]++ === 0) this.distinct++;
+    if (this.counts[seq]++ === 0) {
+      this.distinct++;
+      const l = lane === null ? undefined : lane ?? this.laneOf?.(seq);
+      if (l !== undefined) {
+        const last = this.lastFirst.get(l) ?? -1;
+        if (seq < last) this.inversions++;
+        else this.lastFirst.set(l, seq);
+      }
+    }
     if (this.counts[seq] === 0) this.counts[seq] = 0xffff; // saturate rather than wrap
   }
 
@@ -123,12 +144,18 @@ export function printSummary(scenario: number, parts: DirectionResult[]): string
     if (p.tally.lost) lines.push(`  ${p.label} missing: ${p.tally.missing()}`);
     if (p.tally.duplicates) lines.push(`  ${p.label} duplicated (first): ${p.tally.duplicated()}`);
     if (p.tally.foreign) lines.push(`  ${p.label}: ${p.tally.foreign} foreign messages ignored`);
+    if (p.tally.inversions) lines.push(`  ${p.label}: ${p.tally.inversions} first copies out of order within their partition`);
   }
   process.stdout.write(lines.map((l) => `    ${l}\n`).join(""));
   return lines;
 }
 
 // ---------------------------------------------------------------- MQTT publisher
+
+/** A message whose publish failed this often (e.g. a PUBACK reason code >= 0x80) is given up on. */
+const MAX_PUBLISH_ATTEMPTS = 5;
+/** A Kafka batch that failed this often (500 ms apart, ~2 min) is given up on; the stream stops there. */
+const MAX_SEND_ATTEMPTS = 240;
 
 export interface MqttLoadOptions {
   url: string;
@@ -162,6 +189,9 @@ export class MqttLoad {
   private outstanding = 0;
   private window: number;
   private readonly retry: number[] = [];
+  private readonly attempts = new Map<number, number>();
+  /** Sequence numbers given up on after MAX_PUBLISH_ATTEMPTS failed publishes. */
+  readonly abandoned: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   private stopped = false;
@@ -210,7 +240,10 @@ export class MqttLoad {
         if (err) {
           this.errors++;
           this.lastError = err.message;
-          if (!this.stopped) this.retry.push(seq);
+          const n = (this.attempts.get(seq) ?? 1) + 1;
+          this.attempts.set(seq, n);
+          if (n > MAX_PUBLISH_ATTEMPTS) this.abandoned.push(seq);
+          else if (!this.stopped) this.retry.push(seq);
         } else if (++this.acked === this.o.count) {
           this.resolveDone();
         }
@@ -224,7 +257,10 @@ export class MqttLoad {
   }
 
   describe(): string {
-    return `published ${this.published} acked ${this.acked}/${this.o.count}${this.errors ? ` errors ${this.errors} (${this.lastError})` : ""}`;
+    return (
+      `published ${this.published} acked ${this.acked}/${this.o.count}${this.errors ? ` errors ${this.errors} (${this.lastError})` : ""}` +
+      (this.abandoned.length ? `, gave up on ${this.abandoned.length}` : "")
+    );
   }
 
   async stop(): Promise<void> {
@@ -332,6 +368,7 @@ export class KafkaLoad {
 
   private async run(): Promise<void> {
     const t0 = Date.now();
+    let failures = 0;
     while (!this.stopped && this.produced < this.o.count) {
       const due = Math.min(this.o.count, Math.floor(((Date.now() - t0) * this.o.ratePerSec) / 1000));
       if (due <= this.produced) {
@@ -352,9 +389,14 @@ export class KafkaLoad {
       try {
         await this.producer.send({ topic: this.o.topic, acks: -1, messages });
         this.produced = to;
+        failures = 0;
       } catch (e) {
         this.errors++;
         this.lastError = (e as Error).message;
+        if (++failures >= MAX_SEND_ATTEMPTS) {
+          progress(`Kafka load generator ${this.o.tag}: giving up after ${failures} failed sends of seq ${from}-${to - 1}: ${this.lastError}`);
+          return;
+        }
         await sleep(500);
       }
     }
@@ -398,29 +440,34 @@ export function kafkaAdmin(bootstrap: string): Admin {
 /**
  * Reads a whole topic with kcat (librdkafka, independent of the connector's
  * kafkajs) from the beginning to the current end, streaming: only the head
- * of each payload is looked at, so large topics are cheap. Bounded in time.
+ * of each payload is looked at, so large topics are cheap. Records come in
+ * offset order within each partition. Bounded in time.
  */
-export function readTopic(bootstrap: string, topic: string, onPayloadHead: (head: Buffer) => void, timeoutMs = 120_000): Promise<number> {
+export function readTopic(bootstrap: string, topic: string, onRecord: (partition: number, head: Buffer) => void, timeoutMs = 120_000): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn("kcat", ["-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%s\n"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("kcat", ["-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%p %s\n"], { stdio: ["ignore", "pipe", "pipe"] });
     let records = 0;
     let carry: Buffer | undefined; // head of a line whose end has not arrived yet
     let skipping = false; // inside a long line whose head was already taken
     let stderr = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const emit = (line: Buffer): void => {
+      const sp = line.indexOf(32);
+      onRecord(Number(line.subarray(0, sp).toString("latin1")), line.subarray(sp + 1));
+      records++;
+    };
     child.stdout.on("data", (chunk: Buffer) => {
       let start = 0;
       for (;;) {
         const nl = chunk.indexOf(10, start);
         const end = nl < 0 ? chunk.length : nl;
         if (!skipping) {
-          const piece = chunk.subarray(start, Math.min(end, start + 64));
-          carry = carry ? Buffer.concat([carry, piece]).subarray(0, 64) : Buffer.from(piece);
-          if (carry.length >= 64 && nl < 0) skipping = true;
+          const piece = chunk.subarray(start, Math.min(end, start + 80));
+          carry = carry ? Buffer.concat([carry, piece]).subarray(0, 80) : Buffer.from(piece);
+          if (carry.length >= 80 && nl < 0) skipping = true;
         }
         if (nl < 0) break;
-        onPayloadHead(carry ?? Buffer.alloc(0));
-        records++;
+        emit(carry ?? Buffer.alloc(0));
         carry = undefined;
         skipping = false;
         start = nl + 1;
@@ -465,7 +512,7 @@ export function locate(bootstrap: string, topic: string, tag: string, seqs: numb
 /** Tally a topic's records by payload. */
 export async function tallyTopic(bootstrap: string, topic: string, tag: string, expected: number): Promise<SeqTally> {
   const tally = new SeqTally(tag, expected);
-  await readTopic(bootstrap, topic, (head) => tally.offer(head));
+  await readTopic(bootstrap, topic, (partition, head) => tally.offer(head, partition));
   return tally;
 }
 
