@@ -113,6 +113,8 @@ class Subscription implements MqttSubscription {
   private generation = 0;
   /** messageIds whose automatic PUBACK we suppress until the ledger releases them. */
   private deferred = new Set<number>();
+  /** mqtt.js packet-loop continuations held while we are over our Receive Maximum. */
+  private held: (() => void)[] = [];
   private closing?: Promise<void>;
 
   constructor(
@@ -126,11 +128,13 @@ class Subscription implements MqttSubscription {
     logConnectionEvents(this.client, log, onEvent);
     refreshTokenOnReconnect(this.client, s, log);
     this.interceptPuback();
+    this.enforceReceiveMaximum();
     this.client.on("connect", () => {
       // PUBACKs owed on the old connection are void: the broker redelivers those messages.
       this.generation++;
       this.ledger.clear();
       this.deferred.clear();
+      this.release();
     });
     this.client.on("message", (topic, payload, packet) => this.receive(topic, payload, packet));
   }
@@ -177,6 +181,24 @@ class Subscription implements MqttSubscription {
     };
   }
 
+  /**
+   * Some brokers (seen with Mosquitto 2.0.11 while a backlog drains) send more unacknowledged
+   * QoS 1 messages than the Receive Maximum we asked for. Holding mqtt.js' packet loop while we are
+   * over it stops reading the socket, so TCP pushes back and memory stays bounded.
+   */
+  private enforceReceiveMaximum(): void {
+    this.client.handleMessage = (_packet, callback) => {
+      if (this.ledger.size <= this.opts.receiveMaximum) callback();
+      else this.held.push(() => callback());
+    };
+  }
+
+  private release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const cb of held) cb();
+  }
+
   private receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const qos = packet.qos === 0 ? 0 : 1;
     let settle: () => void = () => {};
@@ -190,6 +212,7 @@ class Subscription implements MqttSubscription {
         if (settled || gen !== this.generation) return;
         settled = true;
         for (const id of this.ledger.complete(seq)) this.sendPuback(id);
+        if (this.held.length && this.ledger.size <= this.opts.receiveMaximum) this.release();
       };
     }
     this.onMessage({ topic, payload, qos, properties: toProperties(packet.properties), receivedAt: Date.now(), settle });
@@ -206,6 +229,7 @@ class Subscription implements MqttSubscription {
   }
 
   close(opts: { endSession?: boolean } = {}): Promise<void> {
+    this.release(); // let mqtt.js finish its packet loop; unacknowledged messages are redelivered later
     // MQTT v5 §3.14.2.2.2: a DISCONNECT may lower a non-zero session expiry to 0, ending the session.
     const disconnect = opts.endSession ? { properties: { sessionExpiryInterval: 0 } } : {};
     this.closing ??= this.client.endAsync(false, disconnect).catch((e: unknown) => {

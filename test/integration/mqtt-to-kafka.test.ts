@@ -12,11 +12,11 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     b = fx.brokers;
   });
 
-  async function start(mapSpec: string, opts: { instanceIndex?: number; extra?: string; name?: string } = {}) {
+  async function start(mapSpec: string, opts: { instanceIndex?: number; extra?: string; name?: string; receiveMaximum?: number } = {}) {
     const r = await startTestConnector({
       connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url, opts.extra),
       mapSpec,
-      runtime: { instanceIndex: opts.instanceIndex ?? 0 },
+      runtime: { instanceIndex: opts.instanceIndex ?? 0, ...(opts.receiveMaximum ? { receiveMaximum: opts.receiveMaximum } : {}) },
     }, opts.name ?? uniqueName("c").toLowerCase().replace(/[^a-z0-9-]/g, "-"));
     fx.track(r);
     return r.connector;
@@ -198,6 +198,35 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     assert.equal(per.length, 3, "three MQTT clients received messages");
     assert.equal(per.reduce((a, x) => a + x, 0), 60);
     assert.deepEqual(Object.keys(c.m2k[0]!.stats.receivedByClient).map((id) => id.replace(/^.*-r-/, "")).sort(), ["0", "1", "2"]);
+  });
+
+  it("QoS 1: messages in flight stay within Receive Maximum while a backlog drains after a Kafka outage", async function () {
+    this.timeout(120_000);
+    const topic = uniqueName("rm");
+    const mt = uniqueName("rm");
+    await b.kafka.createTopic(topic, 1);
+    const receiveMaximum = 20;
+    const c = await start(`  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`, { receiveMaximum });
+    const route = c.m2k[0]!;
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, route.inFlight)), 1);
+    const total = 3000;
+    try {
+      await b.kafka.stop();
+      try {
+        const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
+        for (let i = 0; i < total; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => client.publishAsync(mt, `m${i + j}`, { qos: 1 })));
+        await client.endAsync();
+      } finally {
+        await b.kafka.start();
+      }
+      await waitFor("the backlog to drain", () => route.stats.forwarded >= total, 60_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(peak <= receiveMaximum + 1, `peak in flight ${peak}, Receive Maximum ${receiveMaximum}`);
+    const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: total, timeoutMs: 20_000 });
+    assert.equal(new Set(recs.map((r) => r.value)).size, total);
   });
 
   it("QoS 1: no PUBACK before the Kafka ack, so a connector stopped during a Kafka outage loses nothing", async function () {
