@@ -79,6 +79,7 @@ export async function runChecks(config: ConnectorConfig, secretsDir: string, tim
         eventHubs: isEventHubs(spec.kafkaConnection.endpoint),
         offsetReset: "latest",
         commitIntervalMs: 1000,
+        sessionTimeoutMs: 10_000,
         partitionsConsumedConcurrently: 1,
       },
       log,

@@ -32,6 +32,7 @@ options:
                            env MAX_BUFFERED_BYTES); QoS 1 is bounded by --receive-maximum instead
   --session-expiry S       MQTT session expiry in seconds (default ${DEFAULT_RUNTIME.sessionExpirySeconds}, env MQTT_SESSION_EXPIRY_SECONDS)
   --offset-reset WHERE     earliest|latest: where a new consumer group starts (default ${DEFAULT_RUNTIME.offsetReset}, env KAFKA_OFFSET_RESET)
+  --kafka-session-timeout-ms N  consumer group session timeout (default 10000, env KAFKA_SESSION_TIMEOUT_MS)
   --commit-interval-ms N   Kafka offset commit interval (default ${DEFAULT_RUNTIME.commitIntervalMs}, min 250, env KAFKA_COMMIT_INTERVAL_MS)
   --drain-timeout S        seconds to drain on SIGTERM/SIGINT (default 30, env DRAIN_TIMEOUT_SECONDS)
   --keep-shared-sessions   on stop, keep shared-subscription sessions instead of leaving the group
@@ -68,6 +69,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         "session-expiry": { type: "string" },
         "offset-reset": { type: "string" },
         "commit-interval-ms": { type: "string" },
+        "kafka-session-timeout-ms": { type: "string" },
         "drain-timeout": { type: "string" },
         "keep-shared-sessions": { type: "boolean" },
         "no-watch": { type: "boolean" },
@@ -109,6 +111,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       sessionExpirySeconds: intOption("session-expiry", args["session-expiry"] ?? env["MQTT_SESSION_EXPIRY_SECONDS"], DEFAULT_RUNTIME.sessionExpirySeconds, 0),
       offsetReset,
       commitIntervalMs: intOption("commit-interval-ms", args["commit-interval-ms"] ?? env["KAFKA_COMMIT_INTERVAL_MS"], DEFAULT_RUNTIME.commitIntervalMs, 250),
+      sessionTimeoutMs: intOption("kafka-session-timeout-ms", args["kafka-session-timeout-ms"] ?? env["KAFKA_SESSION_TIMEOUT_MS"], DEFAULT_RUNTIME.sessionTimeoutMs, 6000),
       leaveSharedOnStop: !(args["keep-shared-sessions"] ?? env["MQTT_KEEP_SHARED_SESSIONS"] === "true"),
     };
     httpPort = intOption("http-port", args["http-port"] ?? env["HTTP_PORT"], 8080, 0);

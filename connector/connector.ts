@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   kafkaToMqttMaxInFlight: number;
   offsetReset: "earliest" | "latest";
   commitIntervalMs: number;
+  /** Kafka consumer group session timeout: how long a crashed instance's partitions wait for it. */
+  sessionTimeoutMs: number;
   partitionRefreshMs: number;
   /** Shared-subscription clients leave their group and end their sessions on a graceful stop. */
   leaveSharedOnStop: boolean;
@@ -37,6 +39,7 @@ export const DEFAULT_RUNTIME: Omit<RuntimeOptions, "instanceIndex" | "secretsDir
   kafkaToMqttMaxInFlight: 1000,
   offsetReset: "earliest",
   commitIntervalMs: 1000,
+  sessionTimeoutMs: 10_000,
   partitionRefreshMs: 60_000,
   leaveSharedOnStop: true,
   summaryIntervalMs: 60_000,
@@ -160,6 +163,7 @@ export class Connector {
           eventHubs: isEventHubs(spec.kafkaConnection.endpoint),
           offsetReset: this.runtime.offsetReset,
           commitIntervalMs: this.runtime.commitIntervalMs,
+          sessionTimeoutMs: this.runtime.sessionTimeoutMs,
           partitionsConsumedConcurrently: 4,
         },
         this.log.child({ side: "kafka" }),

@@ -1,3 +1,5 @@
+// Must load before kafkajs: it replaces a quadratic helper that kafkajs captures at load time.
+import "./kafkajs-patches";
 import {
   Kafka,
   CompressionTypes,
@@ -15,6 +17,7 @@ import type { Logger } from "../logger";
 import type { Compression } from "../config/schema";
 import { ConnectorError } from "../core/errors";
 import { lz4Codec, snappyCodec } from "./kafka-codecs";
+import { CommitTracker } from "../core/commit-tracker";
 import type { ConsumerBatch, KafkaConsumerPort, KafkaPort, KafkaProducerPort, ProduceRequest } from "./types";
 
 export interface KafkaSettings {
@@ -29,6 +32,8 @@ export interface KafkaSettings {
   /** How often resolved offsets are committed; Event Hubs allows about 4 commits/s per partition. */
   commitIntervalMs: number;
   partitionsConsumedConcurrently: number;
+  /** Consumer group session timeout (Kafka accepts 6 s to 300 s by default). */
+  sessionTimeoutMs: number;
 }
 
 CompressionCodecs[CompressionTypes.Snappy] = snappyCodec;
@@ -102,12 +107,13 @@ export class KafkaJsPort implements KafkaPort {
       groupId,
       allowAutoTopicCreation: false,
       metadataMaxAge: this.metadataMaxAge,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // A crashed member holds its partitions until this expires; kept short so a replacement resumes quickly.
+      sessionTimeout: this.s.sessionTimeoutMs,
+      heartbeatInterval: Math.max(1000, Math.floor(this.s.sessionTimeoutMs / 3)),
       maxBytesPerPartition: 1_048_576,
     });
     this.clients.push(consumer);
-    return new ConsumerAdapter(consumer, topic, this.s);
+    return new ConsumerAdapter(consumer, topic, this.s, this.log.child({ groupId, topic }));
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
@@ -167,20 +173,45 @@ class ProducerAdapter implements KafkaProducerPort {
 }
 
 class ConsumerAdapter implements KafkaConsumerPort {
+  private readonly commits = new CommitTracker();
+  private timer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly c: Consumer,
     private readonly topic: string,
     private readonly s: KafkaSettings,
-  ) {}
+    private readonly log: Logger,
+  ) {
+    // After a rebalance, never commit for partitions another member now owns.
+    c.on(c.events.GROUP_JOIN, (e) => this.commits.retain(Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions }))));
+  }
+
   async connect(): Promise<void> {
     await this.c.connect();
     await this.c.subscribe({ topics: [this.topic], fromBeginning: this.s.offsetReset === "earliest" });
   }
+
+  /** Commits what was delivered since the last commit; failures are retried on the next tick. */
+  private commit(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      const offsets = this.commits.take();
+      if (!offsets.length) return;
+      try {
+        await this.c.commitOffsets(offsets);
+      } catch (e) {
+        this.commits.restore(offsets);
+        this.log.warn({ err: (e as Error).message, partitions: offsets.length }, "offset commit failed; retrying on the next interval");
+      }
+    });
+    return this.committing;
+  }
+
   async run(onBatch: (batch: ConsumerBatch) => Promise<void>): Promise<void> {
+    this.timer = setInterval(() => void this.commit(), this.s.commitIntervalMs);
     await this.c.run({
-      autoCommit: true,
-      autoCommitInterval: this.s.commitIntervalMs,
-      autoCommitThreshold: null,
+      // kafkajs' auto-commit commits after every batch whatever the interval says; we commit on our own timer.
+      autoCommit: false,
       // Offsets are resolved by the route only after the MQTT PUBACK, never by kafkajs.
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.s.partitionsConsumedConcurrently,
@@ -198,14 +229,23 @@ class ConsumerAdapter implements KafkaConsumerPort {
             timestamp: m.timestamp,
           })),
           highWatermark: batch.highWatermark,
-          resolveOffset,
+          resolveOffset: (offset) => {
+            resolveOffset(offset);
+            this.commits.resolved(batch.topic, batch.partition, offset);
+          },
           heartbeat,
           isActive: () => isRunning() && !isStale(),
         });
+        // kafkajs leaves the group as soon as stop() has waited for this batch: commit while still a member.
+        if (!isRunning()) await this.commit();
       },
     });
   }
-  disconnect(): Promise<void> {
-    return this.c.disconnect();
+
+  async disconnect(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.commit(); // what earlier batches delivered
+    await this.c.stop(); // waits for the running batch, which commits its own offsets before the group is left
+    await this.c.disconnect();
   }
 }
