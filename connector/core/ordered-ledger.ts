@@ -21,19 +21,32 @@ export class OrderedLedger<T> {
 
   /** Marks `seq` complete and returns the items that became releasable, oldest first. */
   complete(seq: number): T[] {
+    const released: T[] = [];
+    this.completeEach(seq, (item) => released.push(item));
+    return released;
+  }
+
+  /**
+   * complete(), handing each releasable item to `release` (oldest first) instead of collecting them
+   * in an array: the per-message path (one PUBACK per settled message) allocates nothing.
+   * Returns how many were released.
+   */
+  completeEach(seq: number, release: (item: T) => void): number {
     const i = seq - this.base;
-    if (i < this.head || i >= this.items.length || this.done[i]) return [];
+    if (i < this.head || i >= this.items.length || this.done[i]) return 0;
     this.done[i] = true;
     this.completedCount++;
-    const released: T[] = [];
+    let n = 0;
     while (this.head < this.items.length && this.done[this.head]) {
-      released.push(this.items[this.head] as T);
+      const item = this.items[this.head] as T;
       this.items[this.head] = undefined;
       this.head++;
       this.completedCount--;
+      n++;
+      release(item);
     }
     if (this.head > 1024 && this.head * 2 > this.items.length) this.compact();
-    return released;
+    return n;
   }
 
   /** Entries added but not yet released. */
