@@ -13,6 +13,9 @@ export interface Batch<T> {
   openedAt: number;
 }
 
+/** What add() returns when no batch is complete, the usual case: one shared, frozen empty array. */
+const NONE: readonly never[] = Object.freeze([]);
+
 export class BatchAccumulator<T> {
   private current: Batch<T> | undefined;
   constructor(readonly limits: BatchLimits) {}
@@ -22,20 +25,20 @@ export class BatchAccumulator<T> {
    * the open batch if this item would overflow it, and this item's batch if it alone fills it).
    * An item larger than maxBytes is the caller's to reject before calling this.
    */
-  add(item: T, bytes: number, now: number): Batch<T>[] {
-    const cut: Batch<T>[] = [];
+  add(item: T, bytes: number, now: number): readonly Batch<T>[] {
+    let cut: Batch<T>[] | undefined;
     if (this.current && this.current.bytes + bytes > this.limits.maxBytes) {
-      cut.push(this.current);
+      cut = [this.current];
       this.current = undefined;
     }
     if (!this.current) this.current = { items: [], bytes: 0, openedAt: now };
     this.current.items.push(item);
     this.current.bytes += bytes;
     if (this.current.items.length >= this.limits.maxMessages || this.current.bytes >= this.limits.maxBytes) {
-      cut.push(this.current);
+      (cut ??= []).push(this.current);
       this.current = undefined;
     }
-    return cut;
+    return cut ?? NONE;
   }
 
   /** When the open batch must be cut, or undefined when nothing is open. */

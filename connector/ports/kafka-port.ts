@@ -11,6 +11,7 @@ import {
   type Consumer,
   type SASLOptions,
   type LogEntry,
+  type Message,
 } from "kafkajs";
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "../logger";
@@ -158,13 +159,12 @@ class ProducerAdapter implements KafkaProducerPort {
       topic: req.topic,
       acks: req.acks,
       compression: COMPRESSION[req.compression],
-      messages: req.records.map((r) => ({
-        key: r.key,
-        value: r.value,
-        partition: r.partition,
-        ...(r.headers ? { headers: r.headers } : {}),
-        ...(r.timestamp ? { timestamp: r.timestamp } : {}),
-      })),
+      messages: req.records.map((r) => {
+        const m: Message = { key: r.key, value: r.value, partition: r.partition };
+        if (r.headers) m.headers = r.headers;
+        if (r.timestamp) m.timestamp = r.timestamp;
+        return m;
+      }),
     });
   }
   disconnect(): Promise<void> {

@@ -8,6 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { createSink, type DeadLetterSink } from "./dead-letter";
 import { ORIGIN_PROPERTY } from "./loop-guard";
 import type { RouteMetrics } from "../metrics";
+import { CoalescedCounters } from "./coalesced-counters";
 
 export interface KafkaToMqttOptions {
   instanceIndex: number;
@@ -47,6 +48,9 @@ export class KafkaToMqttPipeline {
   private consumer: KafkaConsumerPort | undefined;
   private readonly window: InFlightWindow;
   private running = false;
+  private readonly counts: CoalescedCounters<"in" | "bytesIn" | "out" | "bytesOut">;
+  /** UTF-8 length of the route's MQTT topic, for the packet size estimate. */
+  private readonly topicBytes: number;
 
   constructor(
     readonly route: KafkaToMqttRoute,
@@ -57,6 +61,9 @@ export class KafkaToMqttPipeline {
     private readonly log: Logger,
   ) {
     this.window = new InFlightWindow(opts.maxInFlight);
+    const m = opts.metrics;
+    this.counts = new CoalescedCounters({ in: m.messagesIn, bytesIn: m.bytesIn, out: m.messagesOut, bytesOut: m.bytesOut });
+    this.topicBytes = Buffer.byteLength(route.mqttTopic);
   }
 
   get groupId(): string {
@@ -98,21 +105,40 @@ export class KafkaToMqttPipeline {
     const publisher = this.publisher;
     if (!publisher) return;
     this.window.setLimit(Math.min(this.opts.maxInFlight, publisher.sendQuota));
-    const done: Promise<void>[] = [];
+    // Outstanding publishes of this batch, counted rather than kept as an array of promises (one
+    // per record: a fetched batch can hold thousands); the first failure fails the batch.
+    let pending = 0;
+    let failure: { error: unknown } | undefined;
+    let wake: (() => void) | undefined;
+    const finished = (): void => {
+      this.window.release();
+      pending--;
+      if (wake && (pending === 0 || failure)) {
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+    };
+    const failed = (error: unknown): void => {
+      failure ??= { error };
+      finished();
+    };
     let last: string | undefined;
     for (const record of batch.records) {
       if (!batch.isActive()) break;
       await this.window.acquire();
       this.stats.consumed++;
-      this.opts.metrics.messagesIn.inc();
-      this.opts.metrics.bytesIn.inc(record.value?.length ?? 0);
-      done.push(this.publishOne(publisher, record).finally(() => this.window.release()));
+      this.counts.add("in", 1);
+      this.counts.add("bytesIn", record.value?.length ?? 0);
+      pending++;
+      this.publishOne(publisher, record).then(finished, failed);
       last = record.offset;
     }
     // Keep the group membership alive while PUBACKs are outstanding (e.g. the MQTT broker is down).
     const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), HEARTBEAT_MS);
     try {
-      await Promise.all(done);
+      if (pending > 0 && !failure) await new Promise<void>((r) => (wake = r));
+      if (failure) throw failure.error;
     } finally {
       clearInterval(beat);
     }
@@ -138,11 +164,10 @@ export class KafkaToMqttPipeline {
       // QoS 0 resolves once written, so its offset is committed without waiting for the broker.
       await publisher.publish(this.route.mqttTopic, payload, this.route.qos, props);
       this.stats.published++;
-      const met = this.opts.metrics;
-      met.messagesOut.inc();
-      met.bytesOut.inc(payload.length);
+      this.counts.add("out", 1);
+      this.counts.add("bytesOut", payload.length);
       const ts = Number(r.timestamp);
-      if (ts > 0) met.deliveryLatency.observe(Math.max(0, Date.now() - ts) / 1000);
+      if (ts > 0) this.opts.metrics.deliveryLatency.observe(Math.max(0, Date.now() - ts) / 1000);
     } catch (e) {
       // A refusal by the broker (reason code) will not change on retry: dead-letter it rather than wedge the partition.
       // Anything else (connection gone) fails the batch, so its offsets stay unresolved and it is fetched again.
@@ -157,8 +182,10 @@ export class KafkaToMqttPipeline {
   private precheck(publisher: MqttPublisher, payload: Buffer, props: MqttProperties): string | undefined {
     if (props.payloadFormatIndicator && !isUtf8(payload)) return "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8";
     // Fixed header, topic, packet id and properties; a generous estimate keeps us under the limit.
-    let size = payload.length + Buffer.byteLength(this.route.mqttTopic) + 16;
-    for (const [k, v] of Object.entries(props.userProperties ?? {})) for (const x of Array.isArray(v) ? v : [v]) size += Buffer.byteLength(k) + Buffer.byteLength(x) + 5;
+    let size = payload.length + this.topicBytes + 16;
+    if (props.userProperties) {
+      for (const [k, v] of Object.entries(props.userProperties)) for (const x of Array.isArray(v) ? v : [v]) size += Buffer.byteLength(k) + Buffer.byteLength(x) + 5;
+    }
     size += (props.correlationData?.length ?? 0) + Buffer.byteLength(props.contentType ?? "") + Buffer.byteLength(props.responseTopic ?? "") + 16;
     if (size > publisher.maxPacketSize) return `oversize: about ${size} bytes as an MQTT packet, the broker's maximum is ${publisher.maxPacketSize}`;
     return undefined;

@@ -11,6 +11,7 @@ import { isUtf8 } from "node:buffer";
 import { createSink, type DeadLetterSink } from "./dead-letter";
 import { ORIGIN_PROPERTY } from "./loop-guard";
 import type { RouteMetrics } from "../metrics";
+import { CoalescedCounters } from "./coalesced-counters";
 
 export const ACKS: Record<KafkaAcks, 0 | 1 | -1> = { zero: 0, one: 1, all: -1 };
 
@@ -58,7 +59,8 @@ interface Pending {
 
 export function recordSize(r: OutboundRecord): number {
   let n = r.value.length + (r.key?.length ?? 0) + RECORD_OVERHEAD;
-  for (const [k, v] of Object.entries(r.headers ?? {})) {
+  if (!r.headers) return n;
+  for (const [k, v] of Object.entries(r.headers)) {
     for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) n += k.length + Buffer.byteLength(x) + 8;
   }
   return n;
@@ -100,6 +102,7 @@ export class MqttToKafkaPipeline {
   /** Dead letters being written; their PUBACKs wait for them. */
   private readonly poisonInFlight = new Set<Promise<void>>();
   private lastMessageAt = 0;
+  private readonly counts: CoalescedCounters<"messages" | "bytes">;
 
   constructor(
     readonly route: MqttToKafkaRoute,
@@ -118,6 +121,7 @@ export class MqttToKafkaPipeline {
     });
     this.chooser = new PartitionChooser(map.partitionStrategy, opts.instanceIndex, opts.hash);
     this.acks = ACKS[route.kafkaAcks];
+    this.counts = new CoalescedCounters({ messages: opts.metrics.messagesIn, bytes: opts.metrics.bytesIn });
   }
 
   get inFlight(): number {
@@ -169,8 +173,8 @@ export class MqttToKafkaPipeline {
     // After stop() we neither forward nor acknowledge: the broker keeps the message for our session.
     if (!this.accepting) return;
     this.stats.received++;
-    this.opts.metrics.messagesIn.inc();
-    this.opts.metrics.bytesIn.inc(m.payload.length);
+    this.counts.add("messages", 1);
+    this.counts.add("bytes", m.payload.length);
     this.lastMessageAt = Date.now();
     const origin = m.properties.userProperties?.[ORIGIN_PROPERTY];
     if (origin === this.opts.origin || (Array.isArray(origin) && origin.includes(this.opts.origin))) {
@@ -189,8 +193,8 @@ export class MqttToKafkaPipeline {
       key,
       value: m.payload,
       partition: this.chooser.choose(this.route.kafkaTopic, this.opts.partitionCount(this.route.kafkaTopic), key),
-      ...(this.map.copyMqttProperties ? { headers: propertiesToHeaders(m.topic, m.properties) } : {}),
     };
+    if (this.map.copyMqttProperties) record.headers = propertiesToHeaders(m.topic, m.properties);
     const bytes = recordSize(record);
     if (bytes > this.acc.limits.maxBytes) {
       this.poison(m, `oversize: ${bytes} bytes as a Kafka record, limit ${this.acc.limits.maxBytes}`);
