@@ -31,15 +31,13 @@ const RECEIVE_MAXIMUM = 1_000;
  */
 const OUTAGE_RSS_BOUND_MB = 250;
 /**
- * Bound on the connector's RSS over the whole scenario, including the catch-up
- * after Kafka returns: 512 MiB, the container memory limit that the Pulumi
- * component (components/kafka-connector.ts, `memoryLimit`) deploys by default.
- * Crossing it means an OOM kill in the default deployment. The catch-up drains
- * the ~240 MB backlog as fast as Kafka takes it, and RSS then rises well above
- * the outage level (measured ~450-460 MB on a 2-core machine), driven by
- * Buffer (external) memory rather than by held messages; see the /metrics line.
+ * Bound on the connector's RSS over the whole scenario, including the catch-up after Kafka
+ * returns. The same 250 MB: the connector holds the broker to our Receive Maximum even while it
+ * drains the ~240 MB backlog, so catching up needs no more memory than the steady state (measured
+ * ~185 MB peak; before the connector enforced Receive Maximum itself, Mosquitto 2.0.11 pushed it
+ * to ~450 MB here).
  */
-const RSS_BOUND_MB = 512 * 1.048576; // 512 MiB in MB
+const RSS_BOUND_MB = OUTAGE_RSS_BOUND_MB;
 
 describe("fault scenario 4: 30 s Kafka outage under steady load, memory bounded", function () {
   this.timeout(300_000);
@@ -55,7 +53,7 @@ describe("fault scenario 4: 30 s Kafka outage under steady load, memory bounded"
     await ensureRunning(b);
   });
 
-  it(`keeps RSS under ${OUTAGE_RSS_BOUND_MB} MB during the outage and under the 512 MiB pod limit throughout; delivers everything afterwards`, async () => {
+  it(`keeps RSS under ${OUTAGE_RSS_BOUND_MB} MB during the outage and while catching up; delivers everything afterwards`, async () => {
     const topo = makeTopology(4, { m2k: true, k2m: false });
     const m2k = topo.m2k!;
     await createTopics(b, topo);
@@ -136,7 +134,7 @@ describe("fault scenario 4: 30 s Kafka outage under steady load, memory bounded"
     printSummary(4, [{ label: "mqtt->kafka", sent: N, tally }]);
     const maxRss = Math.max(peak.before, peak.outage, peak.after);
     progress(
-      `s4: RSS peak ${maxRss.toFixed(0)} MB (before ${peak.before.toFixed(0)}, during outage ${peak.outage.toFixed(0)}, catching up ${peak.after.toFixed(0)}); bounds: ${OUTAGE_RSS_BOUND_MB} MB during the outage, ${RSS_BOUND_MB.toFixed(0)} MB (512 MiB) throughout; ` +
+      `s4: RSS peak ${maxRss.toFixed(0)} MB (before ${peak.before.toFixed(0)}, during outage ${peak.outage.toFixed(0)}, catching up ${peak.after.toFixed(0)}); bound: ${RSS_BOUND_MB} MB throughout; ` +
         `Mosquitto accepted ${queuedMb.toFixed(0)} MB during the outage; records in Kafka at the stop: ${endBefore}`,
     );
     progress(`s4: most messages in flight seen (1 s samples of /metrics): ${maxInFlight} with --receive-maximum ${RECEIVE_MAXIMUM}; most bytes buffered for Kafka: ${maxBufferedMb.toFixed(1)} MB`);
@@ -144,6 +142,6 @@ describe("fault scenario 4: 30 s Kafka outage under steady load, memory bounded"
     assert.equal(tally.lost, 0, `lost ${tally.lost}: ${tally.missing()}`);
     assert.ok(peak.outage > 0, "RSS was sampled during the outage");
     assert.ok(peak.outage < OUTAGE_RSS_BOUND_MB, `connector RSS reached ${peak.outage.toFixed(0)} MB during the outage, over the ${OUTAGE_RSS_BOUND_MB} MB bound`);
-    assert.ok(maxRss < RSS_BOUND_MB, `connector RSS peaked at ${maxRss.toFixed(0)} MB, over the 512 MiB pod limit`);
+    assert.ok(maxRss < RSS_BOUND_MB, `connector RSS peaked at ${maxRss.toFixed(0)} MB, over the ${RSS_BOUND_MB} MB bound`);
   });
 });
