@@ -1,0 +1,170 @@
+/** Result types of `npm run bench` and the Markdown table and SVG chart written from them. */
+import type { LatencySummary } from "./common";
+import type { Scenario } from "./scenarios";
+
+export interface CeilingResult {
+  key: string;
+  /** The scenario it was measured for, right before it. */
+  scenario: string;
+  kind: 1 | 2 | 3;
+  label: string;
+  rate: number;
+  mbps: number;
+  delivered: number;
+  sent: number;
+}
+
+export interface ScenarioResult {
+  scenario: Scenario;
+  title: string;
+  /** Sustained msg/s flat out (middle 80 % of what arrived). */
+  rate: number;
+  mbps: number;
+  sent: number;
+  delivered: number;
+  /** Connector CPU over the flat-out window, % of one core. */
+  cpuPercent: number;
+  cpuUsPerMsg: number;
+  halfRate: number;
+  halfRateCpuPercent: number;
+  latency: LatencySummary | undefined;
+  latencyDelivered: number;
+  latencySent: number;
+  latencyBudgetMs: number;
+  /** VmHWM of the connector process. */
+  peakRssMb: number;
+  ceilings: string[];
+  /** The ceiling the ratio is taken against (the lower of 1 and 2 for MQTT→Kafka). */
+  ceilingKey: string;
+  ceilingRate: number;
+  ratio: number;
+  batchAvg?: number;
+  dropped: number;
+  exitCode: number | null;
+  /** Kafka→MQTT: the same latency pass through ceiling 3's raw clients. */
+  rawLatency?: LatencySummary;
+}
+
+export interface TargetResult {
+  scenario: string;
+  target: string;
+  value: string;
+  pass: boolean;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  wallSeconds: number;
+  quick: boolean;
+  latencySeconds: number;
+  mosquittoConfig: string[];
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    kernel: string;
+    node: string;
+    mosquitto: string;
+    kafka: string;
+    loadAvgStart: number[];
+    loadAvgEnd: number[];
+  };
+  ceilings: CeilingResult[];
+  scenarios: ScenarioResult[];
+  targets: TargetResult[];
+}
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const ms = (n: number | undefined) => (n === undefined ? "–" : n < 10 ? n.toFixed(1) : n.toFixed(0));
+
+export function toMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const lines: string[] = [];
+  lines.push(`# Benchmark results (${r.startedAt}${r.quick ? ", quick" : ""})`, "");
+  lines.push(
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.kernel}, Node ${m.node}, ${m.mosquitto}, ${m.kafka}. ` +
+      `Mosquitto, Kafka, the load generator, the readers and the connector all share these ${m.cpus} cores. ` +
+      `Load average ${m.loadAvgStart.join(" / ")} at the start, ${m.loadAvgEnd.join(" / ")} at the end. Wall time ${r.wallSeconds} s.`,
+    "",
+  );
+  lines.push(
+    "| scenario | msg/s | MB/s | ceiling msg/s | ratio | p50 ms | p99 ms | at msg/s | CPU % | CPU µs/msg | peak RSS MB |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const s of r.scenarios) {
+    const c = s.ceilingKey.split("/")[0]!.replace("c", "");
+    lines.push(
+      `| ${s.title} | ${int(s.rate)} | ${s.mbps.toFixed(1)} | ${int(s.ceilingRate)} (${c}) | ${s.ratio.toFixed(2)} | ${ms(s.latency?.p50)} | ${ms(s.latency?.p99)} | ${int(s.halfRate)} | ${s.cpuPercent.toFixed(0)} | ${s.cpuUsPerMsg.toFixed(0)} | ${s.peakRssMb.toFixed(0)} |`,
+    );
+  }
+  lines.push(
+    "",
+    "msg/s and MB/s: sustained flat-out rate (middle 80 % of the messages) at the target broker; MB/s counts payload bytes. " +
+      "Latency: send time stamped in the payload to arrival at a reader of the target broker, in a separate pass paced at half the flat-out rate. " +
+      "CPU: connector process (user + system) over the flat-out window, 100 % = one core. Ceiling (1): Mosquitto → raw mqtt.js subscriber; " +
+      "(2) raw kafkajs producer; (3) raw kafkajs consumer → raw mqtt.js publisher. MQTT→Kafka ratios are against the lower of (1) and (2).",
+    "",
+  );
+  lines.push("| for scenario | ceiling | msg/s | MB/s |", "|---|---|---:|---:|");
+  for (const c of r.ceilings) lines.push(`| ${c.scenario} | (${c.kind}) ${c.label} | ${int(c.rate)} | ${c.mbps.toFixed(1)} |`);
+  const raw = r.scenarios.filter((s) => s.rawLatency);
+  if (raw.length) {
+    lines.push("", "Kafka→MQTT latency pass repeated with ceiling 3's raw clients (after the connector stopped), same rate, same machine:", "");
+    lines.push("| scenario | at msg/s | connector p50 / p99 ms | raw clients p50 / p99 ms |", "|---|---:|---:|---:|");
+    for (const s of raw) lines.push(`| ${s.scenario.id} | ${int(s.halfRate)} | ${ms(s.latency?.p50)} / ${ms(s.latency?.p99)} | ${ms(s.rawLatency?.p50)} / ${ms(s.rawLatency?.p99)} |`);
+  }
+  lines.push("", "## Targets", "", "```");
+  for (const t of r.targets) lines.push(`${t.pass ? "PASS" : "FAIL"}  ${t.scenario.padEnd(18)} ${t.target}: ${t.value}`);
+  lines.push("```", "");
+  const notes = r.scenarios.filter((s) => s.delivered < s.sent || s.dropped > 0 || (s.exitCode !== 0 && s.exitCode !== null));
+  if (notes.length) {
+    lines.push("Notes:", "");
+    for (const s of notes) {
+      lines.push(`- ${s.scenario.id}: ${int(s.delivered)} of ${int(s.sent)} delivered flat out, ${int(s.dropped)} counted in dropped_total, connector exit code ${s.exitCode}.`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/**
+ * One row per scenario: the ceiling as a full-width grey bar, the connector as a blue bar of
+ * ratio × that width, with both rates written on the right and a dashed line at the 70 % target.
+ */
+export function toSvg(r: BenchResults): string {
+  const rowH = 34;
+  const left = 330;
+  const barW = 420;
+  const right = 190;
+  const top = 56;
+  const width = left + barW + right;
+  const height = top + r.scenarios.length * rowH + 40;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(`<rect width="100%" height="100%" fill="#fff"/>`);
+  out.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">Connector vs raw-client ceiling, same run, same brokers (msg/s)</text>`);
+  out.push(`<text x="${width / 2}" y="38" text-anchor="middle" fill="#555">${esc(`${r.machine.cpus} shared cores · ${r.startedAt.slice(0, 16).replace("T", " ")} UTC${r.quick ? " · quick" : ""}`)}</text>`);
+  const x70 = left + barW * 0.7;
+  r.scenarios.forEach((s, i) => {
+    const y = top + i * rowH;
+    const ratio = Math.min(1.5, s.ratio);
+    const connW = Math.max(1, Math.min(barW, barW * ratio));
+    const pass = s.scenario.qos === 1 ? (s.ratio >= 0.7 ? "#1f77b4" : "#d62728") : "#7fa7c9";
+    out.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(s.scenario.id)}</text>`);
+    out.push(`<rect x="${left}" y="${y + 3}" width="${barW}" height="12" fill="#c7c7c7"/>`);
+    out.push(`<rect x="${left}" y="${y + 16}" width="${connW.toFixed(1)}" height="12" fill="${pass}"/>`);
+    out.push(`<text x="${left + barW + 8}" y="${y + 13}" fill="#555">ceiling ${Math.round(s.ceilingRate).toLocaleString("en-US")}</text>`);
+    out.push(`<text x="${left + barW + 8}" y="${y + 27}">connector ${Math.round(s.rate).toLocaleString("en-US")} (${(100 * s.ratio).toFixed(0)} %)</text>`);
+  });
+  const yEnd = top + r.scenarios.length * rowH;
+  out.push(`<line x1="${x70}" y1="${top - 4}" x2="${x70}" y2="${yEnd}" stroke="#333" stroke-dasharray="4 3"/>`);
+  out.push(`<text x="${x70}" y="${yEnd + 14}" text-anchor="middle" fill="#333">70 % target</text>`);
+  const ly = yEnd + 30;
+  out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="10" fill="#c7c7c7"/><text x="${left + 16}" y="${ly}">ceiling (1/2/3)</text>`);
+  out.push(`<rect x="${left + 120}" y="${ly - 10}" width="12" height="10" fill="#1f77b4"/><text x="${left + 136}" y="${ly}">connector QoS 1 (red: below 70 %)</text>`);
+  out.push(`<rect x="${left + 350}" y="${ly - 10}" width="12" height="10" fill="#7fa7c9"/><text x="${left + 366}" y="${ly}">QoS 0</text>`);
+  out.push("</svg>");
+  return out.join("\n") + "\n";
+}

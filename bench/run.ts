@@ -1,0 +1,472 @@
+/**
+ * `npm run bench`: the connector against raw-client ceilings measured in the same run on the same
+ * local brokers. See docs/benchmark.md.
+ *
+ * Per scenario (bench/scenarios.ts):
+ *   1. flat out: the load generator sends `count` messages as fast as the source broker takes them;
+ *      the sustained rate is the middle 80 % of what arrives at the target broker;
+ *   2. latency: paced at half of that rate for a few seconds; p50/p99 from the send time stamped in
+ *      each payload to its arrival at a reader of the target broker;
+ *   connector CPU from /proc/<pid>/stat over each window, peak RSS from /proc/<pid>/status VmHWM.
+ * Ceilings: (1) Mosquitto → raw mqtt.js subscriber, PUBACK at once; (2) raw kafkajs producer with the
+ * same batch sizes, compression and acks; (3) raw kafkajs consumer feeding a raw mqtt.js publisher.
+ *
+ * Options: --quick (the two target scenarios, smaller counts: about a minute), --only ID[,ID...],
+ * --latency-seconds N (default 6, quick 3), --out DIR (default bench/results).
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile of each connector run into DIR.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { execFileSync } from "node:child_process";
+import { Kafka, logLevel } from "kafkajs";
+import { startLocalBrokers, KAFKA_VERSION, type LocalBrokers } from "../scripts/local-brokers";
+import { nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
+import { ConnectorProcess, ProcSampler, metricValue, statusKb, worker } from "./procs";
+import { batchingOf, ceilingBatch, describe, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
+import { toMarkdown, toSvg, type BenchResults, type CeilingResult, type ScenarioResult, type TargetResult } from "./report";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean" },
+    only: { type: "string" },
+    "latency-seconds": { type: "string" },
+    out: { type: "string" },
+    "mosquitto-inflight": { type: "string" },
+  },
+});
+const QUICK = values.quick ?? false;
+const LATENCY_SECONDS = Number(values["latency-seconds"] ?? (QUICK ? 3 : 6));
+/**
+ * The first second of a latency pass is not counted: the paced publisher and the reader are fresh
+ * processes, and their first second (JIT, connection set-up, the reader's first fetches) shows
+ * stalls that are theirs, not the connector's.
+ */
+const WARMUP = Math.min(0.5, 1 / LATENCY_SECONDS);
+const OUT = resolve(values.out ?? join(__dirname, "..", "..", "bench", "results"));
+const PARTITIONS = 3;
+/** Records per request for the bench's own producers: at most 1000, and under Kafka's 1 MB message limit. */
+const produceBatch = (size: number) => Math.min(1000, Math.floor(900_000 / (size + 64)));
+/**
+ * Mosquitto's Receive Maximum for publishers (`max_inflight_messages`, default 20): it bounds the
+ * load generator, the connector's kafkaToMqtt publisher and ceiling 3 alike.
+ */
+const MOSQUITTO_INFLIGHT = values["mosquitto-inflight"];
+const MOSQUITTO_EXTRA: string[] = MOSQUITTO_INFLIGHT ? [`max_inflight_messages ${MOSQUITTO_INFLIGHT}`] : [];
+
+const t0 = Date.now();
+const clock = () => {
+  const s = Math.round((Date.now() - t0) / 1000);
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+};
+const log = (line: string) => void process.stdout.write(`[${clock()}] ${line}\n`);
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+let brokers: LocalBrokers;
+let admin: ReturnType<Kafka["admin"]>;
+let topicSeq = 0;
+let passSeq = 0;
+/** Every ceiling measured, in order; each scenario measures its own right before it runs. */
+const ceilings: CeilingResult[] = [];
+
+async function newTopic(prefix: string): Promise<string> {
+  const name = `${prefix}-${++topicSeq}`;
+  await brokers.kafka.createTopic(name, PARTITIONS);
+  return name;
+}
+
+async function endOffsets(topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+}
+
+function mustWindow(t: Timeline, what: string): Window {
+  const w = sustained(t);
+  if (!w) throw new Error(`${what}: too few messages arrived to measure a rate`);
+  return w;
+}
+
+/** Ceiling 1: Mosquitto to raw mqtt.js subscriber(s), PUBACK at once, same publisher as the scenario. */
+async function ceiling1(s: Scenario): Promise<CeilingResult> {
+  const key = `c1/${s.size}/q${s.qos}/${s.subscribers}`;
+  const topic = `bench/c1/${++topicSeq}`;
+  const pass = ++passSeq;
+  const sub = worker("mqtt-sub", { url: brokers.mqtt.url, topic, clients: s.subscribers, qos: s.qos, expect: s.count, pass, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+  await sub.ready;
+  const pub = worker("mqtt-pub", { url: brokers.mqtt.url, topic, count: s.count, size: s.size, qos: s.qos, pass });
+  const r = await sub.result;
+  await pub.result;
+  const w = mustWindow(r.timeline, key);
+  const c: CeilingResult = {
+    key,
+    scenario: s.id,
+    kind: 1,
+    label: `Mosquitto → raw mqtt.js ${s.subscribers > 1 ? `${s.subscribers} shared subscribers` : "subscriber"}, QoS ${s.qos}, ${s.size} B`,
+    rate: w.rate,
+    mbps: (w.rate * s.size) / 1e6,
+    delivered: r.unique ?? r.count,
+    sent: s.count,
+  };
+  ceilings.push(c);
+  log(`ceiling 1  ${c.label}: ${fmt(c.rate)} msg/s`);
+  return c;
+}
+
+/** Ceiling 2: raw kafkajs producer, same batch size, compression and acks, one request in flight. */
+async function ceiling2(s: Scenario): Promise<CeilingResult> {
+  const batch = ceilingBatch(s);
+  const key = `c2/${s.size}/b${batch}/${s.compression}`;
+  const topic = await newTopic("c2");
+  const p = worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count: s.count, size: s.size, partitions: PARTITIONS, batch, compression: s.compression, acks: -1, pass: ++passSeq });
+  const r = await p.result;
+  const w = mustWindow(r.timeline, key);
+  const c: CeilingResult = {
+    key,
+    scenario: s.id,
+    kind: 2,
+    label: `raw kafkajs producer, ${batch} records/request, ${s.compression}, acks=all, ${s.size} B`,
+    rate: w.rate,
+    mbps: (w.rate * s.size) / 1e6,
+    delivered: r.count,
+    sent: s.count,
+  };
+  ceilings.push(c);
+  log(`ceiling 2  ${c.label}: ${fmt(c.rate)} msg/s`);
+  return c;
+}
+
+/** Fills a fresh topic with `count` stamped records for a kafkaToMqtt scenario. */
+async function preload(s: Scenario, pass: number): Promise<string> {
+  const topic = await newTopic(`k2m-${s.size}-${s.compression}`);
+  const p = worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count: s.count, size: s.size, partitions: PARTITIONS, batch: produceBatch(s.size), compression: s.compression, acks: -1, pass });
+  const r = await p.result;
+  log(`preloaded ${fmt(r.count)} records of ${s.size} B (${s.compression}) into ${topic}`);
+  return topic;
+}
+
+/** Ceiling 3: raw kafkajs consumer feeding a raw mqtt.js publisher, read by the same subscriber. */
+async function ceiling3(s: Scenario, topic: string, pass: number): Promise<CeilingResult> {
+  const key = `c3/${s.size}/q${s.qos}/${s.compression}`;
+  const mqttTopic = `bench/c3/${++topicSeq}`;
+  const sub = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: s.count, pass, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+  await sub.ready;
+  const raw = worker("kafka-to-mqtt", { bootstrap: brokers.kafka.bootstrap, topic, group: `c3-${topicSeq}`, url: brokers.mqtt.url, mqttTopic, qos: s.qos });
+  const r = await sub.result;
+  await raw.stop();
+  const w = mustWindow(r.timeline, key);
+  const c: CeilingResult = {
+    key,
+    scenario: s.id,
+    kind: 3,
+    label: `raw kafkajs consumer → raw mqtt.js publisher, QoS ${s.qos}, ${s.size} B, ${s.compression}`,
+    rate: w.rate,
+    mbps: (w.rate * s.size) / 1e6,
+    delivered: r.unique ?? r.count,
+    sent: s.count,
+  };
+  ceilings.push(c);
+  log(`ceiling 3  ${c.label}: ${fmt(c.rate)} msg/s`);
+  return c;
+}
+
+/**
+ * The same paced latency pass through ceiling 3's raw clients (kafkajs consumer → mqtt.js publisher),
+ * after the connector has stopped: what raw clients manage at that rate on this machine.
+ */
+async function rawKafkaToMqttLatency(s: Scenario, topic: string, rate: number, count: number): Promise<LatencySummary | undefined> {
+  const pass = ++passSeq;
+  const mqttTopic = `bench/c3/${++topicSeq}`;
+  const raw = worker("kafka-to-mqtt", { bootstrap: brokers.kafka.bootstrap, topic, group: `c3-lat-${topicSeq}`, url: brokers.mqtt.url, mqttTopic, qos: s.qos, fromBeginning: false });
+  await raw.ready;
+  const reader = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: count, pass, warmup: WARMUP, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+  await reader.ready;
+  const prod = worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count, size: s.size, partitions: PARTITIONS, batch: produceBatch(s.size), compression: s.compression, acks: -1, pass, rate });
+  const r = await reader.result;
+  await prod.result;
+  await raw.stop("SIGKILL"); // no need to leave the group gracefully: nothing reads it again
+  return r.latency;
+}
+
+function topicMapSpec(s: Scenario, route: string): string {
+  const b = batchingOf(s);
+  return [
+    `  compression: ${s.compression}`,
+    `  batching: {enabled: ${b.enabled}, latencyMs: ${b.latencyMs}, maxMessages: ${b.maxMessages}, maxBytes: ${b.maxBytes}}`,
+    `  routes:`,
+    `    - ${route}`,
+  ].join("\n");
+}
+
+async function startConnector(s: Scenario, route: string): Promise<ConnectorProcess> {
+  const prof = process.env["BENCH_CPU_PROF"];
+  return ConnectorProcess.start({
+    kafkaBootstrap: brokers.kafka.bootstrap,
+    mqttPort: brokers.mqtt.port,
+    topicMapSpec: topicMapSpec(s, route),
+    ...(prof ? { cpuProfDir: resolve(prof), profName: s.id } : {}),
+  });
+}
+
+interface Finish {
+  peakRssMb: number;
+  batchAvg?: number;
+  dropped: number;
+  exitCode: number | null;
+}
+
+async function finishConnector(conn: ConnectorProcess, sampler: ProcSampler): Promise<Finish> {
+  sampler.stop();
+  const peakRssMb = statusKb(conn.pid, "VmHWM") / 1024;
+  const m = await conn.metrics().catch(() => "");
+  const count = metricValue(m, "mqtt_kafka_connector_kafka_batch_messages_count");
+  const sum = metricValue(m, "mqtt_kafka_connector_kafka_batch_messages_sum");
+  const dropped = metricValue(m, "mqtt_kafka_connector_dropped_total");
+  const exitCode = await conn.stop();
+  return { peakRssMb, ...(count > 0 ? { batchAvg: sum / count } : {}), dropped, exitCode };
+}
+
+function latencyText(l: LatencySummary | undefined): string {
+  return l ? `p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms` : "no latency samples";
+}
+
+async function runM2K(s: Scenario): Promise<ScenarioResult> {
+  const [c1, c2] = [await ceiling1(s), await ceiling2(s)];
+  const topic = await newTopic(`m2k-${s.id}`);
+  const mqttTopic = `bench/${s.id}`;
+  const share = s.subscribers > 1 ? `, sharedSubscription: {groupName: bench, groupMinimumShareNumber: ${s.subscribers}}` : "";
+  const conn = await startConnector(s, `mqttToKafka: {name: r, mqttTopic: "${mqttTopic}", kafkaTopic: ${topic}, qos: ${s.qos}, kafkaAcks: all${share}}`);
+  const sampler = new ProcSampler(conn.pid);
+  try {
+    // 1. flat out, measured by the topic's end offsets
+    const pass = ++passSeq;
+    const pub = worker("mqtt-pub", { url: brokers.mqtt.url, topic: mqttTopic, count: s.count, size: s.size, qos: s.qos, pass });
+    await pub.ready;
+    const tl: Timeline = [[nowMs(), 0]];
+    let lastChange = nowMs();
+    const until = nowMs() + 180_000;
+    for (let last = 0; ; ) {
+      await sleep(50);
+      const n = await endOffsets(topic);
+      const t = nowMs();
+      if (n !== last) {
+        tl.push([t, n]);
+        last = n;
+        lastChange = t;
+      }
+      if (n >= s.count || t > until || (n > 0 && t - lastChange > 3000)) break;
+    }
+    const pubResult = await pub.result;
+    const w = mustWindow(tl.slice(1), s.id);
+    const max = sampler.window(w.from, w.to);
+    const delivered = tl[tl.length - 1]![1];
+    log(`${s.id}: ${fmt(w.rate)} msg/s flat out (${fmt(delivered)}/${fmt(pubResult.count)} delivered), CPU ${((100 * max.cpuSeconds) / ((w.to - w.from) / 1000)).toFixed(0)} %`);
+
+    // 2. latency at half that rate, read back from Kafka
+    const rate = Math.max(50, Math.round(w.rate / 2));
+    const latCount = Math.max(200, Math.round(rate * LATENCY_SECONDS));
+    const latPass = ++passSeq;
+    const reader = worker("kafka-consume", { bootstrap: brokers.kafka.bootstrap, topic, group: `lat-${s.id}`, pass: latPass, expect: latCount, warmup: WARMUP, idleMs: 3000 });
+    await reader.ready;
+    const latStart = nowMs();
+    const pub2 = worker("mqtt-pub", { url: brokers.mqtt.url, topic: mqttTopic, count: latCount, size: s.size, qos: s.qos, pass: latPass, rate });
+    const lr = await reader.result;
+    await pub2.result;
+    const half = sampler.window(latStart + 500, lr.endAt);
+    log(`${s.id}: at ${fmt(rate)} msg/s: ${latencyText(lr.latency)} (${fmt(lr.unique ?? 0)}/${fmt(latCount)} arrived)`);
+    const fin = await finishConnector(conn, sampler);
+    const ceiling = c1.rate <= c2.rate ? c1 : c2;
+    return {
+      scenario: s,
+      title: describe(s),
+      rate: w.rate,
+      mbps: (w.rate * s.size) / 1e6,
+      sent: pubResult.count,
+      delivered,
+      cpuPercent: (100 * max.cpuSeconds) / ((w.to - w.from) / 1000),
+      cpuUsPerMsg: (1e6 * max.cpuSeconds) / (0.8 * delivered),
+      halfRate: rate,
+      halfRateCpuPercent: (100 * half.cpuSeconds) / Math.max(0.001, (lr.endAt - latStart - 500) / 1000),
+      latency: lr.latency,
+      latencyDelivered: lr.unique ?? 0,
+      latencySent: latCount,
+      latencyBudgetMs: latencyBudgetMs(s),
+      peakRssMb: fin.peakRssMb,
+      ceilings: [c1.key, c2.key],
+      ceilingKey: ceiling.key,
+      ceilingRate: ceiling.rate,
+      ratio: w.rate / ceiling.rate,
+      ...(fin.batchAvg !== undefined ? { batchAvg: fin.batchAvg } : {}),
+      dropped: fin.dropped,
+      exitCode: fin.exitCode,
+    };
+  } catch (e) {
+    sampler.stop();
+    await conn.stop();
+    throw e;
+  }
+}
+
+async function runK2M(s: Scenario): Promise<ScenarioResult> {
+  const pass = ++passSeq;
+  const topic = await preload(s, pass);
+  const c3 = await ceiling3(s, topic, pass);
+  const mqttTopic = `bench/${s.id}`;
+  // 1. flat out: drain the preloaded topic, counted by a raw subscriber
+  const sub = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: s.count, pass, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+  await sub.ready;
+  const conn = await startConnector(s, `kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mqttTopic}", consumerGroupId: conn-${s.id}, qos: ${s.qos}}`);
+  const sampler = new ProcSampler(conn.pid);
+  try {
+    const r = await sub.result;
+    const w = mustWindow(r.timeline, s.id);
+    const max = sampler.window(w.from, w.to);
+    const delivered = r.unique ?? r.count;
+    log(`${s.id}: ${fmt(w.rate)} msg/s flat out (${fmt(delivered)}/${fmt(s.count)} delivered), CPU ${((100 * max.cpuSeconds) / ((w.to - w.from) / 1000)).toFixed(0)} %`);
+
+    // 2. latency at half that rate: a paced raw producer, read back over MQTT
+    const rate = Math.max(50, Math.round(w.rate / 2));
+    const latCount = Math.max(200, Math.round(rate * LATENCY_SECONDS));
+    const latPass = ++passSeq;
+    const reader = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: latCount, pass: latPass, warmup: WARMUP, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+    await reader.ready;
+    const latStart = nowMs();
+    const prod = worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count: latCount, size: s.size, partitions: PARTITIONS, batch: produceBatch(s.size), compression: s.compression, acks: -1, pass: latPass, rate });
+    const lr = await reader.result;
+    await prod.result;
+    const half = sampler.window(latStart + 500, lr.endAt);
+    log(`${s.id}: at ${fmt(rate)} msg/s: ${latencyText(lr.latency)} (${fmt(lr.unique ?? 0)}/${fmt(latCount)} arrived)`);
+    const fin = await finishConnector(conn, sampler);
+    const rawLatency = await rawKafkaToMqttLatency(s, topic, rate, latCount);
+    log(`${s.id}: raw clients (ceiling 3's code) at the same rate: ${latencyText(rawLatency)}`);
+    return {
+      scenario: s,
+      title: describe(s),
+      rate: w.rate,
+      mbps: (w.rate * s.size) / 1e6,
+      sent: s.count,
+      delivered,
+      cpuPercent: (100 * max.cpuSeconds) / ((w.to - w.from) / 1000),
+      cpuUsPerMsg: (1e6 * max.cpuSeconds) / (0.8 * delivered),
+      halfRate: rate,
+      halfRateCpuPercent: (100 * half.cpuSeconds) / Math.max(0.001, (lr.endAt - latStart - 500) / 1000),
+      latency: lr.latency,
+      latencyDelivered: lr.unique ?? 0,
+      latencySent: latCount,
+      latencyBudgetMs: latencyBudgetMs(s),
+      peakRssMb: fin.peakRssMb,
+      ceilings: [c3.key],
+      ceilingKey: c3.key,
+      ceilingRate: c3.rate,
+      ratio: w.rate / c3.rate,
+      dropped: fin.dropped,
+      exitCode: fin.exitCode,
+      ...(rawLatency ? { rawLatency } : {}),
+    };
+  } catch (e) {
+    sampler.stop();
+    await conn.stop();
+    throw e;
+  }
+}
+
+function targets(results: ScenarioResult[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  for (const r of results) {
+    const s = r.scenario;
+    if (s.qos === 1) {
+      const which = s.direction === "m2k" ? "min(ceiling 1, ceiling 2)" : "ceiling 3";
+      out.push({
+        scenario: s.id,
+        target: `${s.direction === "m2k" ? "MQTT→Kafka" : "Kafka→MQTT"} QoS 1 ≥ 70 % of ${which}`,
+        value: `${(100 * r.ratio).toFixed(0)} % (${fmt(r.rate)} / ${fmt(r.ceilingRate)} msg/s)`,
+        pass: r.ratio >= 0.7,
+      });
+    }
+    out.push({
+      scenario: s.id,
+      target: `p99 ≤ latencyMs + 25 = ${r.latencyBudgetMs} ms at half the max rate`,
+      value: r.latency ? `p99 ${r.latency.p99.toFixed(1)} ms at ${fmt(r.halfRate)} msg/s` : "no samples",
+      pass: r.latency !== undefined && r.latency.p99 <= r.latencyBudgetMs && r.latencyDelivered >= r.latencySent * 0.99,
+    });
+    out.push({ scenario: s.id, target: "connector RSS ≤ 200 MB", value: `${r.peakRssMb.toFixed(0)} MB`, pass: r.peakRssMb <= 200 });
+  }
+  return out;
+}
+
+function machine(): BenchResults["machine"] {
+  let mosquitto = "unknown";
+  try {
+    mosquitto = execFileSync("mosquitto", ["-h"], { stdio: ["ignore", "pipe", "ignore"] }).toString().split("\n")[0] ?? "";
+  } catch (e) {
+    // `mosquitto -h` exits non-zero after printing its usage
+    const out = (e as { stdout?: Buffer }).stdout?.toString() ?? "";
+    mosquitto = out.split("\n")[0] || "unknown";
+  }
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    mosquitto,
+    kafka: `Apache Kafka ${KAFKA_VERSION} (KRaft, single node, JVM -Xmx512m)`,
+    loadAvgStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+    loadAvgEnd: [],
+  };
+}
+
+async function main(): Promise<void> {
+  let list = scenarios(QUICK);
+  if (values.only) {
+    const ids = new Set(values.only.split(","));
+    list = scenarios(false).filter((s) => ids.has(s.id));
+    if (QUICK) list = list.map((s) => ({ ...s, count: Math.round(s.count * 0.4) }));
+    if (!list.length) throw new Error(`--only matched no scenario; ids: ${scenarios(false).map((s) => s.id).join(", ")}`);
+  }
+  const m = machine();
+  log(`mqtt-kafka-connector benchmark${QUICK ? " (quick)" : ""}: ${list.length} scenarios, latency passes of ${LATENCY_SECONDS} s`);
+  log(`machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, load average ${m.loadAvgStart.join(" ")}; brokers, load generator and connector share these cores`);
+  log("starting Mosquitto and Kafka...");
+  brokers = await startLocalBrokers({ mqtt: { extraConfig: MOSQUITTO_EXTRA } });
+  const kafka = new Kafka({ brokers: [brokers.kafka.bootstrap], logLevel: logLevel.NOTHING });
+  admin = kafka.admin();
+  await admin.connect();
+  const results: ScenarioResult[] = [];
+  try {
+    for (const [i, s] of list.entries()) {
+      log(`scenario ${i + 1}/${list.length} ${s.id}: ${describe(s)}, ${fmt(s.count)} messages`);
+      results.push(s.direction === "m2k" ? await runM2K(s) : await runK2M(s));
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await brokers.stop();
+  }
+  m.loadAvgEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
+  const all: BenchResults = {
+    startedAt: new Date(t0).toISOString(),
+    wallSeconds: Math.round((Date.now() - t0) / 1000),
+    quick: QUICK,
+    latencySeconds: LATENCY_SECONDS,
+    mosquittoConfig: MOSQUITTO_EXTRA,
+    machine: m,
+    ceilings,
+    scenarios: results,
+    targets: targets(results),
+  };
+  mkdirSync(OUT, { recursive: true });
+  const md = toMarkdown(all);
+  writeFileSync(join(OUT, "latest.json"), JSON.stringify(all, null, 2) + "\n");
+  writeFileSync(join(OUT, "latest.md"), md);
+  writeFileSync(join(OUT, "latest.svg"), toSvg(all));
+  process.stdout.write(`\n${md}\n`);
+  log(`wrote ${join(OUT, "latest.json")}, latest.md and latest.svg in ${all.wallSeconds} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

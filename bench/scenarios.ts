@@ -1,0 +1,98 @@
+/**
+ * The scenario matrix. Not the full cross product (that would be 2 × 2 × 3 × 2 × 3 × 2 = 144 runs):
+ * one baseline per direction (QoS 1, 100 B, default batching, no compression, one subscriber), and
+ * from there one dimension changed at a time, so every value of every dimension is measured once.
+ */
+import { MAX_BATCH_BYTES } from "../connector/routes/mqtt-to-kafka";
+
+export type Direction = "m2k" | "k2m";
+export type Compression = "none" | "gzip" | "lz4";
+
+export interface Batching {
+  enabled: boolean;
+  latencyMs: number;
+  maxMessages: number;
+  maxBytes: number;
+}
+
+/** The schema defaults (connector/config/schema.ts): no lingering, 100,000 messages, 1,000,000 bytes. */
+export const DEFAULT_BATCHING: Batching = { enabled: false, latencyMs: 5, maxMessages: 100_000, maxBytes: 1_000_000 };
+/** Tuned for throughput: linger up to 20 ms so a batch fills, at most 10,000 records. */
+export const TUNED_BATCHING: Batching = { enabled: true, latencyMs: 20, maxMessages: 10_000, maxBytes: 1_000_000 };
+
+export interface Scenario {
+  id: string;
+  direction: Direction;
+  qos: 0 | 1;
+  size: number;
+  batching: "default" | "tuned";
+  compression: Compression;
+  /** mqttToKafka: MQTT clients in the shared subscription (1 = a plain subscription). */
+  subscribers: number;
+  /** Messages in the flat-out pass. */
+  count: number;
+}
+
+/** The connector's Receive Maximum per MQTT client (its default, `--receive-maximum`). */
+export const RECEIVE_MAXIMUM = 1000;
+
+export function batchingOf(s: Scenario): Batching {
+  return s.batching === "tuned" ? TUNED_BATCHING : DEFAULT_BATCHING;
+}
+
+/** The latency budget of the p99 target: the batch linger plus 25 ms. */
+export function latencyBudgetMs(s: Scenario): number {
+  return batchingOf(s).latencyMs + 25;
+}
+
+/**
+ * Records per request for ceiling 2, the raw producer: the same limits that cut the connector's
+ * batches. Count and bytes (the connector sizes a record as payload + 64 bytes), and for QoS 1 the
+ * most messages the connector can hold unacknowledged, Receive Maximum × subscribers, since a batch
+ * cannot be larger than what is in flight.
+ */
+export function ceilingBatch(s: Scenario): number {
+  const b = batchingOf(s);
+  const bySize = Math.floor(Math.min(b.maxBytes, MAX_BATCH_BYTES) / (s.size + 64));
+  const byInFlight = s.qos === 1 ? RECEIVE_MAXIMUM * s.subscribers : Infinity;
+  return Math.max(1, Math.min(b.maxMessages, bySize, byInFlight));
+}
+
+export function describe(s: Scenario): string {
+  const size = s.size >= 1024 ? `${s.size / 1024} KB` : `${s.size} B`;
+  const parts = [s.direction === "m2k" ? "MQTT→Kafka" : "Kafka→MQTT", `QoS ${s.qos}`, size];
+  if (s.direction === "m2k") parts.push(`batching ${s.batching}`);
+  parts.push(s.compression === "none" ? "no compression" : s.compression);
+  if (s.direction === "m2k") parts.push(s.subscribers > 1 ? `${s.subscribers} shared subs` : "1 sub");
+  return parts.join(", ");
+}
+
+const base = { batching: "default", compression: "none", subscribers: 1 } as const;
+
+/** Messages per flat-out pass, by payload size: a few seconds each on two shared cores. */
+function countFor(size: number, quick: boolean): number {
+  const n = size <= 100 ? 150_000 : size <= 1024 ? 80_000 : 25_000;
+  return quick ? Math.round(n * 0.4) : n;
+}
+
+export function scenarios(quick: boolean): Scenario[] {
+  const c = (size: number) => countFor(size, quick);
+  const m2k = (id: string, over: Partial<Scenario>): Scenario => ({ id, direction: "m2k", qos: 1, size: 100, ...base, count: c(over.size ?? 100), ...over });
+  const k2m = (id: string, over: Partial<Scenario>): Scenario => ({ id, direction: "k2m", qos: 1, size: 100, ...base, count: c(over.size ?? 100), ...over });
+  const all: Scenario[] = [
+    m2k("m2k-q1-100b", {}),
+    m2k("m2k-q0-100b", { qos: 0 }),
+    m2k("m2k-q1-1kb", { size: 1024 }),
+    m2k("m2k-q1-16kb", { size: 16384 }),
+    m2k("m2k-q1-100b-tuned", { batching: "tuned" }),
+    m2k("m2k-q1-1kb-gzip", { size: 1024, compression: "gzip" }),
+    m2k("m2k-q1-1kb-lz4", { size: 1024, compression: "lz4" }),
+    m2k("m2k-q1-100b-3subs", { subscribers: 3 }),
+    k2m("k2m-q1-100b", {}),
+    k2m("k2m-q0-100b", { qos: 0 }),
+    k2m("k2m-q1-1kb", { size: 1024 }),
+    k2m("k2m-q1-16kb", { size: 16384 }),
+    k2m("k2m-q1-1kb-lz4", { size: 1024, compression: "lz4" }),
+  ];
+  return quick ? all.filter((s) => s.id === "m2k-q1-100b" || s.id === "k2m-q1-100b") : all;
+}
