@@ -14,6 +14,13 @@ export class InFlightWindow {
     return this.count;
   }
 
+  /** Takes a slot if one is free, without waiting (and without allocating a promise). */
+  tryAcquire(): boolean {
+    if (this.count >= this.limit) return false;
+    this.count++;
+    return true;
+  }
+
   /** Resolves when a slot is free and takes it. */
   async acquire(): Promise<void> {
     while (this.count >= this.limit) await new Promise<void>((r) => this.waiters.push(r));

@@ -126,7 +126,7 @@ export class KafkaToMqttPipeline {
     let last: string | undefined;
     for (const record of batch.records) {
       if (!batch.isActive()) break;
-      await this.window.acquire();
+      if (!this.window.tryAcquire()) await this.window.acquire();
       this.stats.consumed++;
       this.counts.add("in", 1);
       this.counts.add("bytesIn", record.value?.length ?? 0);
