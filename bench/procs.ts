@@ -1,7 +1,7 @@
 /** Child processes of the benchmark: workers (bench/worker.ts) and the connector CLI, plus /proc sampling. */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../scripts/local-brokers";
 import { nowMs, type WorkerResult } from "./common";
@@ -99,6 +99,49 @@ export function cpuSeconds(pid: number): number {
 export function statusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : 0;
+}
+
+/** utime, stime, cutime, cstime (seconds) and the parent pid of a process. */
+function procTimes(pid: number): { cpu: number; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { cpu: (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / ticksPerSecond(), ppid: Number(f[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds used by the whole machine and by this benchmark's process tree (this process, the
+ * brokers, the workers, the connector; children that ended count through their parent's
+ * cutime/cstime). The difference is what other processes took: the noise in a measurement.
+ */
+export function cpuSnapshot(): { total: number; ours: number; at: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!.split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait was busy
+  const total = (line[0]! + line[1]! + line[2]! + line[5]! + line[6]! + line[7]!) / ticksPerSecond();
+  const all = new Map<number, { cpu: number; ppid: number }>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const t = procTimes(Number(d));
+    if (t) all.set(Number(d), t);
+  }
+  const mine = new Set<number>([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, t] of all) if (!mine.has(pid) && mine.has(t.ppid)) (mine.add(pid), (grew = true));
+  }
+  let ours = 0;
+  for (const pid of mine) ours += all.get(pid)?.cpu ?? 0;
+  return { total, ours, at: nowMs() };
+}
+
+/** Share of the machine (all cores, in %) that processes outside the benchmark used between two snapshots. */
+export function otherCpuPercent(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): number {
+  const seconds = (b.at - a.at) / 1000;
+  if (seconds <= 0) return 0;
+  return Math.max(0, (100 * (b.total - a.total - (b.ours - a.ours))) / (seconds * cpus().length));
 }
 
 /** Samples a process' CPU time and RSS every `everyMs`, to be cut to a measurement window later. */

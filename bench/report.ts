@@ -19,6 +19,8 @@ export interface ScenarioResult {
   title: string;
   /** Sustained msg/s flat out (middle 80 % of what arrived). */
   rate: number;
+  /** MQTT→Kafka: the load generator's own sustained publish rate in the same pass. */
+  offeredRate?: number;
   mbps: number;
   sent: number;
   delivered: number;
@@ -41,6 +43,8 @@ export interface ScenarioResult {
   batchAvg?: number;
   dropped: number;
   exitCode: number | null;
+  /** CPU that processes outside the benchmark took during the scenario, % of all cores: the noise. */
+  otherCpuPercent?: number;
   /** Kafka→MQTT: the same latency pass through ceiling 3's raw clients. */
   rawLatency?: LatencySummary;
 }
@@ -88,20 +92,20 @@ export function toMarkdown(r: BenchResults): string {
     "",
   );
   lines.push(
-    "| scenario | msg/s | MB/s | ceiling msg/s | ratio | p50 ms | p99 ms | at msg/s | CPU % | CPU µs/msg | peak RSS MB |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| scenario | msg/s | MB/s | ceiling msg/s | ratio | p50 ms | p99 ms | at msg/s | CPU % | CPU µs/msg | peak RSS MB | other load % |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const s of r.scenarios) {
     const c = s.ceilingKey.split("/")[0]!.replace("c", "");
     lines.push(
-      `| ${s.title} | ${int(s.rate)} | ${s.mbps.toFixed(1)} | ${int(s.ceilingRate)} (${c}) | ${s.ratio.toFixed(2)} | ${ms(s.latency?.p50)} | ${ms(s.latency?.p99)} | ${int(s.halfRate)} | ${s.cpuPercent.toFixed(0)} | ${s.cpuUsPerMsg.toFixed(0)} | ${s.peakRssMb.toFixed(0)} |`,
+      `| ${s.title} | ${int(s.rate)} | ${s.mbps.toFixed(1)} | ${int(s.ceilingRate)} (${c}) | ${s.ratio.toFixed(2)} | ${ms(s.latency?.p50)} | ${ms(s.latency?.p99)} | ${int(s.halfRate)} | ${s.cpuPercent.toFixed(0)} | ${s.cpuUsPerMsg.toFixed(0)} | ${s.peakRssMb.toFixed(0)} | ${s.otherCpuPercent?.toFixed(0) ?? "–"} |`,
     );
   }
   lines.push(
     "",
     "msg/s and MB/s: sustained flat-out rate (middle 80 % of the messages) at the target broker; MB/s counts payload bytes. " +
       "Latency: send time stamped in the payload to arrival at a reader of the target broker, in a separate pass paced at half the flat-out rate. " +
-      "CPU: connector process (user + system) over the flat-out window, 100 % = one core. Ceiling (1): Mosquitto → raw mqtt.js subscriber; " +
+      "CPU: connector process (user + system) over the flat-out window, 100 % = one core. Other load: CPU taken by processes outside the benchmark during the scenario, % of all cores (noise). Ceiling (1): Mosquitto → raw mqtt.js subscriber; " +
       "(2) raw kafkajs producer; (3) raw kafkajs consumer → raw mqtt.js publisher. MQTT→Kafka ratios are against the lower of (1) and (2).",
     "",
   );
@@ -155,7 +159,8 @@ export function toSvg(r: BenchResults): string {
     out.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(s.scenario.id)}</text>`);
     out.push(`<rect x="${left}" y="${y + 3}" width="${barW}" height="12" fill="#c7c7c7"/>`);
     out.push(`<rect x="${left}" y="${y + 16}" width="${connW.toFixed(1)}" height="12" fill="${pass}"/>`);
-    out.push(`<text x="${left + barW + 8}" y="${y + 13}" fill="#555">ceiling ${Math.round(s.ceilingRate).toLocaleString("en-US")}</text>`);
+    const kind = s.ceilingKey.split("/")[0]!.replace("c", "");
+    out.push(`<text x="${left + barW + 8}" y="${y + 13}" fill="#555">ceiling (${kind}) ${Math.round(s.ceilingRate).toLocaleString("en-US")}</text>`);
     out.push(`<text x="${left + barW + 8}" y="${y + 27}">connector ${Math.round(s.rate).toLocaleString("en-US")} (${(100 * s.ratio).toFixed(0)} %)</text>`);
   });
   const yEnd = top + r.scenarios.length * rowH;

@@ -23,7 +23,7 @@ import { execFileSync } from "node:child_process";
 import { Kafka, logLevel } from "kafkajs";
 import { startLocalBrokers, KAFKA_VERSION, type LocalBrokers } from "../scripts/local-brokers";
 import { nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
-import { ConnectorProcess, ProcSampler, metricValue, statusKb, worker } from "./procs";
+import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker } from "./procs";
 import { batchingOf, ceilingBatch, describe, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
 import { toMarkdown, toSvg, type BenchResults, type CeilingResult, type ScenarioResult, type TargetResult } from "./report";
 
@@ -226,6 +226,13 @@ async function finishConnector(conn: ConnectorProcess, sampler: ProcSampler): Pr
   return { peakRssMb, ...(count > 0 ? { batchAvg: sum / count } : {}), dropped, exitCode };
 }
 
+/** BENCH_SERIES=1: print when, in a latency pass, messages took longer than the budget (worst per 100 ms). */
+function logSlowBuckets(s: Scenario, r: { series?: [number, number][] }, from: number): void {
+  if (!r.series) return;
+  const slow = r.series.filter(([, v]) => v > latencyBudgetMs(s)).map(([t, v]) => `${((t - from) / 1000).toFixed(1)}s:${Math.round(v)}`);
+  log(`${s.id}: slow 100 ms buckets (s since start: worst ms): ${slow.join(" ") || "none"}`);
+}
+
 function latencyText(l: LatencySummary | undefined): string {
   return l ? `p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms` : "no latency samples";
 }
@@ -260,7 +267,10 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     const w = mustWindow(tl.slice(1), s.id);
     const max = sampler.window(w.from, w.to);
     const delivered = tl[tl.length - 1]![1];
-    log(`${s.id}: ${fmt(w.rate)} msg/s flat out (${fmt(delivered)}/${fmt(pubResult.count)} delivered), CPU ${((100 * max.cpuSeconds) / ((w.to - w.from) / 1000)).toFixed(0)} %`);
+    const offeredW = sustained(pubResult.timeline);
+    log(
+      `${s.id}: ${fmt(w.rate)} msg/s flat out (${fmt(delivered)}/${fmt(pubResult.count)} delivered; load generator ${offeredW ? fmt(offeredW.rate) : "?"} msg/s), CPU ${((100 * max.cpuSeconds) / ((w.to - w.from) / 1000)).toFixed(0)} %`,
+    );
 
     // 2. latency at half that rate, read back from Kafka
     const rate = Math.max(50, Math.round(w.rate / 2));
@@ -274,12 +284,14 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     await pub2.result;
     const half = sampler.window(latStart + 500, lr.endAt);
     log(`${s.id}: at ${fmt(rate)} msg/s: ${latencyText(lr.latency)} (${fmt(lr.unique ?? 0)}/${fmt(latCount)} arrived)`);
+    logSlowBuckets(s, lr, latStart);
     const fin = await finishConnector(conn, sampler);
     const ceiling = c1.rate <= c2.rate ? c1 : c2;
     return {
       scenario: s,
       title: describe(s),
       rate: w.rate,
+      ...(offeredW ? { offeredRate: offeredW.rate } : {}),
       mbps: (w.rate * s.size) / 1e6,
       sent: pubResult.count,
       delivered,
@@ -336,6 +348,7 @@ async function runK2M(s: Scenario): Promise<ScenarioResult> {
     await prod.result;
     const half = sampler.window(latStart + 500, lr.endAt);
     log(`${s.id}: at ${fmt(rate)} msg/s: ${latencyText(lr.latency)} (${fmt(lr.unique ?? 0)}/${fmt(latCount)} arrived)`);
+    logSlowBuckets(s, lr, latStart);
     const fin = await finishConnector(conn, sampler);
     const rawLatency = await rawKafkaToMqttLatency(s, topic, rate, latCount);
     log(`${s.id}: raw clients (ceiling 3's code) at the same rate: ${latencyText(rawLatency)}`);
@@ -436,7 +449,11 @@ async function main(): Promise<void> {
   try {
     for (const [i, s] of list.entries()) {
       log(`scenario ${i + 1}/${list.length} ${s.id}: ${describe(s)}, ${fmt(s.count)} messages`);
-      results.push(s.direction === "m2k" ? await runM2K(s) : await runK2M(s));
+      const before = cpuSnapshot();
+      const r = s.direction === "m2k" ? await runM2K(s) : await runK2M(s);
+      r.otherCpuPercent = otherCpuPercent(before, cpuSnapshot());
+      if (r.otherCpuPercent >= 5) log(`${s.id}: other processes used ${r.otherCpuPercent.toFixed(0)} % of the machine meanwhile`);
+      results.push(r);
     }
   } finally {
     await admin.disconnect().catch(() => undefined);
