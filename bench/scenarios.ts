@@ -85,6 +85,7 @@ export function scenarios(quick: boolean): Scenario[] {
     m2k("m2k-q1-1kb", { size: 1024 }),
     m2k("m2k-q1-16kb", { size: 16384 }),
     m2k("m2k-q1-100b-tuned", { batching: "tuned" }),
+    m2k("m2k-q1-16kb-tuned", { size: 16384, batching: "tuned" }),
     m2k("m2k-q1-1kb-gzip", { size: 1024, compression: "gzip" }),
     m2k("m2k-q1-1kb-lz4", { size: 1024, compression: "lz4" }),
     m2k("m2k-q1-100b-3subs", { subscribers: 3 }),
