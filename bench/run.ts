@@ -205,6 +205,7 @@ async function startConnector(s: Scenario, route: string): Promise<ConnectorProc
     mqttPort: brokers.mqtt.port,
     topicMapSpec: topicMapSpec(s, route),
     ...(prof ? { cpuProfDir: resolve(prof), profName: s.id } : {}),
+    ...(process.env["BENCH_NODE_ARGS"] ? { nodeArgs: process.env["BENCH_NODE_ARGS"].split(/\s+/).filter(Boolean) } : {}),
   });
 }
 
@@ -273,7 +274,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     );
 
     // 2. latency at half that rate, read back from Kafka
-    const rate = Math.max(50, Math.round(w.rate / 2));
+    const rate = Math.max(50, Math.round(w.rate * Number(process.env["BENCH_LAT_FRACTION"] ?? 0.5)));
     const latCount = Math.max(200, Math.round(rate * LATENCY_SECONDS));
     const latPass = ++passSeq;
     const reader = worker("kafka-consume", { bootstrap: brokers.kafka.bootstrap, topic, group: `lat-${s.id}`, pass: latPass, expect: latCount, warmup: WARMUP, idleMs: 3000 });
@@ -337,7 +338,7 @@ async function runK2M(s: Scenario): Promise<ScenarioResult> {
     log(`${s.id}: ${fmt(w.rate)} msg/s flat out (${fmt(delivered)}/${fmt(s.count)} delivered), CPU ${((100 * max.cpuSeconds) / ((w.to - w.from) / 1000)).toFixed(0)} %`);
 
     // 2. latency at half that rate: a paced raw producer, read back over MQTT
-    const rate = Math.max(50, Math.round(w.rate / 2));
+    const rate = Math.max(50, Math.round(w.rate * Number(process.env["BENCH_LAT_FRACTION"] ?? 0.5)));
     const latCount = Math.max(200, Math.round(rate * LATENCY_SECONDS));
     const latPass = ++passSeq;
     const reader = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: latCount, pass: latPass, warmup: WARMUP, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });

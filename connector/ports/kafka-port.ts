@@ -1,5 +1,6 @@
 // Must load before kafkajs: it replaces a quadratic helper that kafkajs captures at load time.
 import "./kafkajs-patches";
+import { noDelaySocketFactory } from "./sockets";
 import {
   Kafka,
   CompressionTypes,
@@ -80,6 +81,7 @@ export class KafkaJsPort implements KafkaPort {
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
       logLevel: KafkaLogLevel.INFO,
       logCreator: kafkaLogCreator(log, onEvent),
+      socketFactory: noDelaySocketFactory,
     };
     if (s.ssl) config.ssl = s.ssl;
     if (s.sasl) config.sasl = s.sasl;

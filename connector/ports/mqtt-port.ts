@@ -1,4 +1,5 @@
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from "mqtt";
+import { disableNagle } from "./sockets";
 import type { Logger } from "../logger";
 import { OrderedLedger } from "../core/ordered-ledger";
 import { ConnectorError } from "../core/errors";
@@ -133,6 +134,7 @@ class Subscription implements MqttSubscription {
     onEvent: ConnectionEvent,
   ) {
     this.client = mqtt.connect(s.url, { ...baseOptions(s, opts.clientId, opts.sessionExpirySeconds, opts.receiveMaximum), manualConnect: true });
+    disableNagle(this.client);
     logConnectionEvents(this.client, log, onEvent);
     refreshTokenOnReconnect(this.client, s, log);
     this.interceptPuback();
@@ -263,6 +265,7 @@ class Publisher implements MqttPublisher {
     onEvent: ConnectionEvent,
   ) {
     this.client = mqtt.connect(s.url, { ...baseOptions(s, clientId, sessionExpirySeconds), manualConnect: true });
+    disableNagle(this.client);
     this.client.on("connect", (connack) => {
       this.quota = connack.properties?.receiveMaximum ?? 65535;
       this.maxPacket = connack.properties?.maximumPacketSize ?? 268_435_455;

@@ -1,0 +1,29 @@
+import net from "node:net";
+import tls from "node:tls";
+import type { ISocketFactory } from "kafkajs";
+import type { MqttClient } from "mqtt";
+
+/**
+ * Node sockets start with Nagle's algorithm on. Both protocols here exchange small request/ack
+ * frames (PUBACKs, produce responses, fetches), where Nagle holding a write back until the peer's
+ * delayed ACK costs tens of milliseconds at the tail. The Java Kafka client and most MQTT clients
+ * turn it off for the same reason.
+ */
+const KEEP_ALIVE_MS = 60_000;
+
+/** kafkajs' own socket factory plus TCP_NODELAY. */
+export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : net.connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, KEEP_ALIVE_MS);
+  socket.setNoDelay(true);
+  return socket;
+};
+
+/** mqtt.js builds a new stream on every (re)connect; switch Nagle off on each one. */
+export function disableNagle(client: MqttClient): void {
+  const apply = (): void => {
+    const stream = client.stream as unknown as { setNoDelay?: (on: boolean) => void } | undefined;
+    stream?.setNoDelay?.(true);
+  };
+  client.on("connect", apply);
+}
