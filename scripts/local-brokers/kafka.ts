@@ -215,8 +215,10 @@ class LocalKafka implements KafkaBroker {
 
   private async format(): Promise<void> {
     // A KRaft cluster id is a Uuid rendered as 22 chars of unpadded base64url;
-    // generating it here saves a JVM start for `StorageTool random-uuid`.
-    const clusterId = randomBytes(16).toString('base64url');
+    // generating it here saves a JVM start for `StorageTool random-uuid`. One in 64 starts with '-',
+    // which StorageTool's argument parser reads as an option (a start-up failure seen in the bench).
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     const args = [
       '-Xmx256m',
       `-Dlog4j.configuration=file:${this.log4jFile}`,
