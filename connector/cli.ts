@@ -28,8 +28,9 @@ options:
   --http-port N            /healthz, /readyz and /metrics (default 8080, env HTTP_PORT; 0 disables)
   --log-level LEVEL        overrides spec.logLevel (env LOG_LEVEL)
   --receive-maximum N      MQTT Receive Maximum per subscription client (default ${DEFAULT_RUNTIME.receiveMaximum}, env MQTT_RECEIVE_MAXIMUM)
-  --max-buffered-bytes N   QoS 0 messages waiting for Kafka beyond this are shed (default 67108864,
-                           env MAX_BUFFERED_BYTES); QoS 1 is bounded by --receive-maximum instead
+  --max-buffered-bytes N   QoS 0 messages waiting for Kafka beyond this are shed (default ${DEFAULT_RUNTIME.maxBufferedBytes},
+                           env MAX_BUFFERED_BYTES; each message counts its record plus 512 bytes);
+                           QoS 1 is bounded by --receive-maximum instead
   --session-expiry S       MQTT session expiry in seconds (default ${DEFAULT_RUNTIME.sessionExpirySeconds}, env MQTT_SESSION_EXPIRY_SECONDS)
   --offset-reset WHERE     earliest|latest: where a new consumer group starts (default ${DEFAULT_RUNTIME.offsetReset}, env KAFKA_OFFSET_RESET)
   --kafka-session-timeout-ms N  consumer group session timeout (default 10000, env KAFKA_SESSION_TIMEOUT_MS)

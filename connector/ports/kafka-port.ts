@@ -62,6 +62,10 @@ function kafkaLogCreator(log: Logger, onEvent: (e: "reconnect" | "error") => voi
     };
 }
 
+/** Per fetch: at most this much (compressed) data per partition, and in all. */
+export const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
+export const FETCH_MAX_BYTES = 2 * 1024 * 1024;
+
 export class KafkaJsPort implements KafkaPort {
   private readonly kafka: Kafka;
   private readonly clients: { disconnect(): Promise<void> }[] = [];
@@ -113,7 +117,11 @@ export class KafkaJsPort implements KafkaPort {
       // A crashed member holds its partitions until this expires; kept short so a replacement resumes quickly.
       sessionTimeout: this.s.sessionTimeoutMs,
       heartbeatInterval: Math.max(1000, Math.floor(this.s.sessionTimeoutMs / 3)),
-      maxBytesPerPartition: 1_048_576,
+      // A fetched batch stays in memory until every record of it is PUBACKed, and compressed data
+      // decompresses to several times these sizes; kafkajs' 1 MiB / 10 MiB defaults cost 100+ MB
+      // of RSS on lz4 topics for no throughput (the in-flight window is the limit, not the fetch).
+      maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
+      maxBytes: FETCH_MAX_BYTES,
     });
     this.clients.push(consumer);
     return new ConsumerAdapter(consumer, topic, this.s, this.log.child({ groupId, topic }));

@@ -17,6 +17,12 @@ export const ACKS: Record<KafkaAcks, 0 | 1 | -1> = { zero: 0, one: 1, all: -1 };
 
 /** Bytes a record adds to a produce request beyond key, value and headers (varints, attributes). */
 const RECORD_OVERHEAD = 64;
+/**
+ * What one held message costs in memory beyond its Kafka record bytes (the MQTT packet, its
+ * properties, the record and the settle closure), so the QoS 0 buffer bound counts memory, not
+ * payload: 16 MiB of 100-byte payloads would otherwise be 160,000 messages and several times that in heap.
+ */
+const HELD_MESSAGE_OVERHEAD = 512;
 /** Room kept for the request, topic and batch headers so a full batch stays under MAX_REQUEST_BYTES. */
 const REQUEST_OVERHEAD = 16 * 1024;
 export const MAX_BATCH_BYTES = MAX_REQUEST_BYTES - REQUEST_OVERHEAD;
@@ -96,6 +102,7 @@ export class MqttToKafkaPipeline {
   private timer: NodeJS.Timeout | undefined;
   private accepting = true;
   private bufferedBytes = 0;
+  private bufferedCount = 0;
   private readonly stopSignal = new AbortController();
   private deadLetters: DeadLetterSink | undefined;
   private dlqPublisher: MqttPublisher | undefined;
@@ -200,12 +207,13 @@ export class MqttToKafkaPipeline {
       this.poison(m, `oversize: ${bytes} bytes as a Kafka record, limit ${this.acc.limits.maxBytes}`);
       return;
     }
-    if (m.qos === 0 && this.bufferedBytes + bytes > this.opts.maxBufferedBytes) {
+    if (m.qos === 0 && this.bufferedBytes + (this.bufferedCount + 1) * HELD_MESSAGE_OVERHEAD + bytes > this.opts.maxBufferedBytes) {
       this.stats.dropped++; // QoS 0 is best effort: shed load instead of growing without bound
       this.opts.metrics.dropped("qos0_buffer_full");
       return;
     }
     this.bufferedBytes += bytes;
+    this.bufferedCount++;
     for (const b of this.acc.add({ record, bytes, message: m }, bytes, Date.now())) this.ready.push(b);
     this.pump();
   }
@@ -254,6 +262,7 @@ export class MqttToKafkaPipeline {
   private async sendWithRetry(batch: Batch<Pending>): Promise<void> {
     await this.deliver(batch.items);
     this.bufferedBytes -= batch.bytes;
+    this.bufferedCount -= batch.items.length;
   }
 
   /**
