@@ -15,7 +15,6 @@
  * --latency-seconds N (default 6, quick 3), --out DIR (default bench/results).
  * BENCH_CPU_PROF=DIR writes a V8 CPU profile of each connector run into DIR.
  */
-import { NODE_OPTIONS } from "../connector/node-options";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
@@ -206,8 +205,8 @@ async function startConnector(s: Scenario, route: string): Promise<ConnectorProc
     mqttPort: brokers.mqtt.port,
     topicMapSpec: topicMapSpec(s, route),
     ...(prof ? { cpuProfDir: resolve(prof), profName: s.id } : {}),
-    // The image's heap limits (connector/node-options.ts), unless BENCH_NODE_ARGS replaces them.
-    nodeArgs: (process.env["BENCH_NODE_ARGS"] ?? NODE_OPTIONS).split(/\s+/).filter(Boolean),
+    // Flags for node itself (e.g. heap limits, --trace-gc), for experiments; the image sets none.
+    nodeArgs: (process.env["BENCH_NODE_ARGS"] ?? "").split(/\s+/).filter(Boolean),
   });
 }
 
