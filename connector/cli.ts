@@ -28,6 +28,9 @@ options:
   --http-port N            /healthz, /readyz and /metrics (default 8080, env HTTP_PORT; 0 disables)
   --log-level LEVEL        overrides spec.logLevel (env LOG_LEVEL)
   --receive-maximum N      MQTT Receive Maximum per subscription client (default ${DEFAULT_RUNTIME.receiveMaximum}, env MQTT_RECEIVE_MAXIMUM)
+  --kafka-to-mqtt-connections N  MQTT connections each kafkaToMqtt route publishes on, one per partition
+                           at most (default ${DEFAULT_RUNTIME.kafkaToMqttConnections}, env KAFKA_TO_MQTT_CONNECTIONS); the broker's
+                           Receive Maximum applies per connection
   --max-buffered-bytes N   QoS 0 messages waiting for Kafka beyond this are shed (default ${DEFAULT_RUNTIME.maxBufferedBytes},
                            env MAX_BUFFERED_BYTES; each message counts its record plus 512 bytes);
                            QoS 1 is bounded by --receive-maximum instead
@@ -66,6 +69,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         "http-port": { type: "string" },
         "log-level": { type: "string" },
         "receive-maximum": { type: "string" },
+        "kafka-to-mqtt-connections": { type: "string" },
         "max-buffered-bytes": { type: "string" },
         "session-expiry": { type: "string" },
         "offset-reset": { type: "string" },
@@ -108,6 +112,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       instanceIndex: resolveInstanceIndex(args.instance, env),
       secretsDir: args["secrets-dir"] ?? env["SECRETS_DIR"] ?? "/var/run/secrets/mqtt-kafka-connector",
       receiveMaximum: intOption("receive-maximum", args["receive-maximum"] ?? env["MQTT_RECEIVE_MAXIMUM"], DEFAULT_RUNTIME.receiveMaximum, 1),
+      kafkaToMqttConnections: intOption("kafka-to-mqtt-connections", args["kafka-to-mqtt-connections"] ?? env["KAFKA_TO_MQTT_CONNECTIONS"], DEFAULT_RUNTIME.kafkaToMqttConnections, 1),
       maxBufferedBytes: intOption("max-buffered-bytes", args["max-buffered-bytes"] ?? env["MAX_BUFFERED_BYTES"], DEFAULT_RUNTIME.maxBufferedBytes, 1024),
       sessionExpirySeconds: intOption("session-expiry", args["session-expiry"] ?? env["MQTT_SESSION_EXPIRY_SECONDS"], DEFAULT_RUNTIME.sessionExpirySeconds, 0),
       offsetReset,

@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   sessionExpirySeconds: number;
   maxBufferedBytes: number;
   kafkaToMqttMaxInFlight: number;
+  /** MQTT connections per kafkaToMqtt route (capped by the source topic's partitions). */
+  kafkaToMqttConnections: number;
   offsetReset: "earliest" | "latest";
   commitIntervalMs: number;
   /** Kafka consumer group session timeout: how long a crashed instance's partitions wait for it. */
@@ -37,6 +39,7 @@ export const DEFAULT_RUNTIME: Omit<RuntimeOptions, "instanceIndex" | "secretsDir
   sessionExpirySeconds: 3600,
   maxBufferedBytes: 16 * 1024 * 1024,
   kafkaToMqttMaxInFlight: 1000,
+  kafkaToMqttConnections: 4,
   offsetReset: "earliest",
   commitIntervalMs: 1000,
   sessionTimeoutMs: 10_000,
@@ -265,6 +268,7 @@ export class Connector {
       clientIdPrefix: this.clientIdPrefix,
       sessionExpirySeconds: rt.sessionExpirySeconds,
       maxInFlight: rt.kafkaToMqttMaxInFlight,
+      connections: rt.kafkaToMqttConnections,
       ...(loopCapableRoutes(maps).has(k.name) ? { markOrigin: this.origin } : {}),
       producer: () => this.producer!,
       partitionCount: this.partitionCount,

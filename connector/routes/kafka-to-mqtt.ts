@@ -14,8 +14,14 @@ export interface KafkaToMqttOptions {
   instanceIndex: number;
   clientIdPrefix: string;
   sessionExpirySeconds: number;
-  /** Upper bound on our unacknowledged publishes; the broker's Receive Maximum lowers it further. */
+  /** Upper bound on our unacknowledged publishes per connection; the broker's Receive Maximum lowers it further. */
   maxInFlight: number;
+  /**
+   * MQTT connections to publish on, at most one per partition of the source topic. Each partition
+   * always uses the same one, so per-partition order holds, while the broker's Receive Maximum
+   * (20 on a stock Mosquitto) applies per connection rather than to the whole route.
+   */
+  connections: number;
   /** Set when an mqttToKafka filter of this connector matches our MQTT topic: mark messages to break loops. */
   markOrigin?: string;
   /** Needed only for a Kafka dead-letter topic. */
@@ -35,6 +41,12 @@ export interface KafkaToMqttStats {
 
 const HEARTBEAT_MS = 3000;
 
+/** One publishing connection and its window of unacknowledged publishes. */
+interface Lane {
+  publisher: MqttPublisher;
+  window: InFlightWindow;
+}
+
 /**
  * One kafkaToMqtt route: a consumer group member publishing to MQTT. Each fetched batch is published
  * with many messages in flight, and its offsets are resolved only once every PUBACK of the batch is in,
@@ -44,9 +56,8 @@ const HEARTBEAT_MS = 3000;
 export class KafkaToMqttPipeline {
   readonly stats: KafkaToMqttStats = { consumed: 0, published: 0, failed: 0, deadLettered: 0, batches: 0 };
   private deadLetters: DeadLetterSink | undefined;
-  private publisher: MqttPublisher | undefined;
+  private lanes: Lane[] = [];
   private consumer: KafkaConsumerPort | undefined;
-  private readonly window: InFlightWindow;
   private running = false;
   private readonly counts: CoalescedCounters<"in" | "bytesIn" | "out" | "bytesOut">;
   /** UTF-8 length of the route's MQTT topic, for the packet size estimate. */
@@ -60,7 +71,6 @@ export class KafkaToMqttPipeline {
     private readonly opts: KafkaToMqttOptions,
     private readonly log: Logger,
   ) {
-    this.window = new InFlightWindow(opts.maxInFlight);
     const m = opts.metrics;
     this.counts = new CoalescedCounters({ in: m.messagesIn, bytesIn: m.bytesIn, out: m.messagesOut, bytesOut: m.bytesOut });
     this.topicBytes = Buffer.byteLength(route.mqttTopic);
@@ -71,24 +81,47 @@ export class KafkaToMqttPipeline {
   }
 
   get connected(): boolean {
-    return this.running && (this.publisher?.connected ?? false);
+    return this.running && this.lanes.length > 0 && this.lanes.every((l) => l.publisher.connected);
+  }
+
+  /** MQTT connections this route publishes on. */
+  get connections(): number {
+    return this.lanes.length;
   }
 
   get inFlight(): number {
-    return this.window.size;
+    let n = 0;
+    for (const l of this.lanes) n += l.window.size;
+    return n;
+  }
+
+  /** How many connections: the option, but never more than the source topic has partitions. */
+  private laneCount(): number {
+    let partitions = 1;
+    try {
+      partitions = this.opts.partitionCount(this.route.kafkaTopic);
+    } catch {
+      // no metadata yet: one connection; the count only matters for spreading load
+    }
+    return Math.max(1, Math.min(this.opts.connections, partitions));
   }
 
   async start(): Promise<void> {
-    this.publisher = this.mqtt.publisher(mqttClientId(this.opts.clientIdPrefix, this.opts.instanceIndex, this.route.name, "pub"), this.opts.sessionExpirySeconds);
-    await this.publisher.start();
-    const publisher = this.publisher;
+    const n = this.laneCount();
+    // The first keeps the single-connection client id ("pub"), so an upgrade resumes its session.
+    this.lanes = Array.from({ length: n }, (_, i) => ({
+      publisher: this.mqtt.publisher(mqttClientId(this.opts.clientIdPrefix, this.opts.instanceIndex, this.route.name, i === 0 ? "pub" : `pub${i}`), this.opts.sessionExpirySeconds),
+      window: new InFlightWindow(this.opts.maxInFlight),
+    }));
+    await Promise.all(this.lanes.map((l) => l.publisher.start()));
+    const publisher = this.lanes[0]!.publisher;
     this.deadLetters = createSink(this.route.deadLetter, {
       route: this.route.name,
       producer: () => {
         if (!this.opts.producer) throw new Error("a Kafka dead-letter topic needs a producer");
         return this.opts.producer();
       },
-      // MQTT dead letters go out on the route's own publisher connection.
+      // MQTT dead letters go out on the route's first publisher connection.
       publisher: () => publisher,
       partitionCount: this.opts.partitionCount,
       maxBytes: MAX_BATCH_BYTES,
@@ -98,20 +131,21 @@ export class KafkaToMqttPipeline {
     await this.consumer.connect();
     this.running = true;
     await this.consumer.run((b) => this.onBatch(b));
-    this.log.info({ groupId: this.groupId, mqttTopic: this.route.mqttTopic }, "route consuming");
+    this.log.info({ groupId: this.groupId, mqttTopic: this.route.mqttTopic, connections: n }, "route consuming");
   }
 
   private async onBatch(batch: ConsumerBatch): Promise<void> {
-    const publisher = this.publisher;
-    if (!publisher) return;
-    this.window.setLimit(Math.min(this.opts.maxInFlight, publisher.sendQuota));
+    const lane = this.lanes[batch.partition % this.lanes.length];
+    if (!lane) return;
+    const { publisher, window } = lane;
+    window.setLimit(Math.min(this.opts.maxInFlight, publisher.sendQuota));
     // Outstanding publishes of this batch, counted rather than kept as an array of promises (one
     // per record: a fetched batch can hold thousands); the first failure fails the batch.
     let pending = 0;
     let failure: { error: unknown } | undefined;
     let wake: (() => void) | undefined;
     const finished = (): void => {
-      this.window.release();
+      window.release();
       pending--;
       if (wake && (pending === 0 || failure)) {
         const w = wake;
@@ -126,7 +160,7 @@ export class KafkaToMqttPipeline {
     let last: string | undefined;
     for (const record of batch.records) {
       if (!batch.isActive()) break;
-      if (!this.window.tryAcquire()) await this.window.acquire();
+      if (!window.tryAcquire()) await window.acquire();
       this.stats.consumed++;
       this.counts.add("in", 1);
       this.counts.add("bytesIn", record.value?.length ?? 0);
@@ -209,10 +243,10 @@ export class KafkaToMqttPipeline {
     if (!this.running) return;
     this.running = false;
     await this.consumer?.disconnect();
-    await this.window.idle();
+    await Promise.all(this.lanes.map((l) => l.window.idle()));
   }
 
   async disconnect(): Promise<void> {
-    await this.publisher?.close();
+    await Promise.all(this.lanes.map((l) => l.publisher.close()));
   }
 }

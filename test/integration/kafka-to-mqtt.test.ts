@@ -75,6 +75,36 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     assert.deepEqual((await sub.done).map((m) => m.topic).sort(), [`x/${route}`, `y/${route}`]);
   });
 
+  it("publishes each partition on its own MQTT connection, keeping each partition's order (seen by mosquitto_sub)", async function () {
+    this.timeout(60_000);
+    const topic = uniqueName("lanes");
+    const mt = uniqueName("lanes");
+    await b.kafka.createTopic(topic, 3);
+    const route = uniqueName("ln");
+    const c = await start(`  routes:\n    - kafkaToMqtt: {name: ${route}, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1}`);
+    assert.equal(c.k2m[0]!.connections, 3, "one connection per partition (default cap 4, topic has 3)");
+    const sub = mosquittoSub(b.mqtt.url, mt, { count: 300, timeoutMs: 30_000 });
+    await sub.ready;
+    await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: 300 }, (_, i) => ({ value: `p${i % 3}-${Math.floor(i / 3)}`, partition: i % 3 })));
+    const msgs = (await sub.done).map((m) => m.text);
+    assert.equal(new Set(msgs).size, 300, "every record arrived once");
+    for (const p of [0, 1, 2]) {
+      const seq = msgs.filter((t) => t.startsWith(`p${p}-`)).map((t) => Number(t.split("-")[1]));
+      assert.deepEqual(seq, Array.from({ length: 100 }, (_, i) => i), `partition ${p} in order`);
+    }
+  });
+
+  it("publishes on one connection when told to (--kafka-to-mqtt-connections 1)", async () => {
+    const topic = uniqueName("lane1");
+    await b.kafka.createTopic(topic, 3);
+    const r = await startTestConnector(
+      { connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url), mapSpec: `  routes:\n    - kafkaToMqtt: {name: one, kafkaTopic: ${topic}, mqttTopic: "${uniqueName("l1")}"}`, runtime: { kafkaToMqttConnections: 1 } },
+      uniqueName("k").toLowerCase(),
+    );
+    fx.track(r);
+    assert.equal(r.connector.k2m[0]!.connections, 1);
+  });
+
   it("QoS 1: offsets are committed only after PUBACK; a restarted connector resumes without loss or duplicates", async function () {
     this.timeout(120_000);
     const topic = uniqueName("resume");
