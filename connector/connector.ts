@@ -37,7 +37,7 @@ export interface RuntimeOptions {
 export const DEFAULT_RUNTIME: Omit<RuntimeOptions, "instanceIndex" | "secretsDir"> = {
   receiveMaximum: 1000,
   sessionExpirySeconds: 3600,
-  maxBufferedBytes: 16 * 1024 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
   kafkaToMqttMaxInFlight: 1000,
   kafkaToMqttConnections: 4,
   offsetReset: "earliest",

@@ -20,7 +20,7 @@ const RECORD_OVERHEAD = 64;
 /**
  * What one held message costs in memory beyond its Kafka record bytes (the MQTT packet, its
  * properties, the record and the settle closure), so the QoS 0 buffer bound counts memory, not
- * payload: 16 MiB of 100-byte payloads would otherwise be 160,000 messages and several times that in heap.
+ * payload: 64 MiB of 100-byte records would otherwise be 400,000 messages and several times that in heap.
  */
 const HELD_MESSAGE_OVERHEAD = 512;
 /** Room kept for the request, topic and batch headers so a full batch stays under MAX_REQUEST_BYTES. */
