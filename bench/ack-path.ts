@@ -6,19 +6,17 @@
  * Options: --count N (default 50000), --size BYTES (default 100), --naive-ms MS (default 5000).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import { startLocalBrokers, freePort } from "../scripts/local-brokers";
+import { startLocalBrokers } from "../scripts/local-brokers";
+import { ConnectorProcess } from "./procs";
 
 const { values } = parseArgs({ options: { count: { type: "string" }, size: { type: "string" }, "naive-ms": { type: "string" } } });
 const COUNT = Number(values.count ?? 50_000);
 const SIZE = Number(values.size ?? 100);
 const NAIVE_MS = Number(values["naive-ms"] ?? 5000);
 const WORKER = join(__dirname, "ack-path-worker.js");
-const CLI = join(__dirname, "..", "connector", "cli.js");
 
 interface Result {
   count: number;
@@ -82,38 +80,14 @@ async function main(): Promise<void> {
     naivePub.proc.kill();
 
     process.stdout.write("3/3 connector, QoS 1 mqttToKafka (PUBACK after Kafka ack, in order)...\n");
-    const dir = mkdtempSync(join(tmpdir(), "mkc-bench-"));
-    const mqttPort = new URL(url).port;
-    writeFileSync(
-      join(dir, "c.yaml"),
-      `apiVersion: mq.iotoperations.azure.com/v1beta1
-kind: KafkaConnector
-metadata: {name: bench}
-spec:
-  image: {}
-  instances: 1
-  kafkaConnection: {endpoint: "${brokers.kafka.bootstrap}", tls: {tlsEnabled: false}}
-  localBrokerConnection: {endpoint: "127.0.0.1:${mqttPort}", tls: {tlsEnabled: false}}
-  logLevel: ${process.env["BENCH_LOG_LEVEL"] ?? "warn"}
----
-apiVersion: mq.iotoperations.azure.com/v1beta1
-kind: KafkaConnectorTopicMap
-metadata: {name: bench}
-spec:
-  kafkaConnectorRef: bench
-  routes:
-    - mqttToKafka: {name: bench, mqttTopic: "bench/conn", kafkaTopic: bench-connector, qos: 1, kafkaAcks: all}
-`,
-    );
-    const httpPort = await freePort();
-    // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the connector process there.
-    const prof = process.env["BENCH_CPU_PROF"] ? ["--cpu-prof", "--cpu-prof-dir", process.env["BENCH_CPU_PROF"]] : [];
-    const conn = spawn(process.execPath, [...prof, CLI, "--config", dir, "--http-port", String(httpPort), "--secrets-dir", dir], { stdio: ["ignore", process.env["BENCH_LOG_LEVEL"] ? "inherit" : "ignore", "inherit"] });
-    for (let i = 0; i < 200; i++) {
-      const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200, () => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const prof = process.env["BENCH_CPU_PROF"];
+    const conn = await ConnectorProcess.start({
+      kafkaBootstrap: brokers.kafka.bootstrap,
+      mqttPort: Number(new URL(url).port),
+      topicMapSpec: `  routes:\n    - mqttToKafka: {name: bench, mqttTopic: "bench/conn", kafkaTopic: bench-connector, qos: 1, kafkaAcks: all}`,
+      // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the connector process there.
+      ...(prof ? { cpuProfDir: prof, profName: "ack-path" } : {}),
+    });
     const admin = kafka.admin();
     await admin.connect();
     const pub = child([WORKER, "publish", url, "bench/conn", String(COUNT), String(SIZE)]);
@@ -126,8 +100,7 @@ spec:
     results.push(["connector at-least-once (PUBACK after Kafka ack)", { count: done, startAt, endAt: Date.now() }]);
     await admin.disconnect();
     await pub.result;
-    conn.kill("SIGTERM");
-    await new Promise((r) => conn.once("exit", r));
+    await conn.stop();
   } finally {
     await brokers.stop();
   }
