@@ -65,7 +65,16 @@ export interface KafkaConnectorArgs {
   maxUnavailable?: pulumi.Input<number>;
   /** Node selector of the pods. */
   nodeSelector?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /**
+   * Extra environment variables of the connector container: its runtime options (README, "Running
+   * it"), e.g. `MQTT_RECEIVE_MAXIMUM`, `KAFKA_TO_MQTT_CONNECTIONS`, `NODE_OPTIONS`. Values are plain
+   * pod spec text; secrets belong in the spec's Secret and Key Vault references, not here.
+   */
+  env?: { [name: string]: pulumi.Input<string> };
 }
+
+/** Set by the component itself: the instance index and the probes depend on them. */
+const RESERVED_ENV = new Set(["POD_NAME", "POD_NAMESPACE", "HTTP_PORT"]);
 
 interface Resolved {
   connector: KafkaConnectorResource;
@@ -107,6 +116,10 @@ export class KafkaConnector extends pulumi.ComponentResource {
     for (const [field, value] of [["connectorName", connectorName], ["topicMapName", topicMapName], ["serviceAccountName", saName]] as const) {
       const problem = k8sNameProblem(value);
       if (problem) fail(`${field}: ${problem}${field === "connectorName" && args.connectorName === undefined ? "; set connectorName" : ""}`);
+    }
+    for (const envName of Object.keys(args.env ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) fail(`env.${envName}: not a valid environment variable name (letters, digits and '_', not starting with a digit)`);
+      if (RESERVED_ENV.has(envName)) fail(`env.${envName}: set by the component (instance index and probes depend on it); remove it`);
     }
     // StatefulSet pod names are `<name>-<ordinal>` and must stay DNS labels.
     if (connectorName.length > 52) fail(`connectorName: ${JSON.stringify(connectorName)} is longer than 52 characters`);
@@ -224,6 +237,7 @@ export class KafkaConnector extends pulumi.ComponentResource {
         pullSecrets: pulumi.output(args.imagePullSecrets ?? []),
         grace: args.terminationGracePeriodSeconds ?? 60,
         nodeSelector: pulumi.output(args.nodeSelector ?? {}),
+        env: pulumi.output(args.env ?? {}),
       })
       .apply((v) =>
         connectorPodSpec(v.r.connector.spec, {
@@ -239,6 +253,7 @@ export class KafkaConnector extends pulumi.ComponentResource {
           imagePullSecrets: v.pullSecrets,
           terminationGracePeriodSeconds: v.grace,
           nodeSelector: v.nodeSelector,
+          env: v.env,
         }),
       );
 

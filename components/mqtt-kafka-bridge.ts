@@ -50,6 +50,8 @@ export interface BridgeWorkloadArgs {
   mqttTokenAudience?: pulumi.Input<string>;
   /** Node selector of the pods. */
   nodeSelector?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /** Extra environment of the connector container (runtime options such as `KAFKA_TO_MQTT_CONNECTIONS`). */
+  env?: { [name: string]: pulumi.Input<string> };
 }
 
 export interface MqttKafkaBridgeArgs {

@@ -207,6 +207,8 @@ export interface PodOptions {
   imagePullSecrets: string[];
   terminationGracePeriodSeconds: number;
   nodeSelector?: Record<string, string>;
+  /** Extra container environment, after the component's own variables. */
+  env?: Record<string, string>;
 }
 
 export const RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
@@ -292,6 +294,9 @@ export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions
           { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
           { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
           { name: "HTTP_PORT", value: String(HTTP_PORT) },
+          ...Object.entries(o.env ?? {})
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([name, value]) => ({ name, value })),
         ],
         ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
         startupProbe: probe(LIVENESS_PATH, 2, 30),

@@ -276,6 +276,7 @@ describe("KafkaConnector", () => {
           terminationGracePeriodSeconds: 120,
           maxUnavailable: 2,
           nodeSelector: { "kubernetes.io/os": "linux" },
+          env: { MQTT_RECEIVE_MAXIMUM: "500", KAFKA_TO_MQTT_CONNECTIONS: "2" },
         }),
     );
     const c = container(r);
@@ -283,6 +284,8 @@ describe("KafkaConnector", () => {
     assert.deepEqual(podSpec(r)["imagePullSecrets"], [{ name: "acr-pull" }]);
     assert.equal(podSpec(r)["terminationGracePeriodSeconds"], 120);
     assert.deepEqual(podSpec(r)["nodeSelector"], { "kubernetes.io/os": "linux" });
+    const env = (c["env"] as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]);
+    assert.deepEqual(env, [["HTTP_PORT", "8080"], ["KAFKA_TO_MQTT_CONNECTIONS", "2"], ["MQTT_RECEIVE_MAXIMUM", "500"]]);
     assert.equal(at(one(r, "kubernetes:policy/v1:PodDisruptionBudget", "bridge-pdb").inputs, "spec", "maxUnavailable"), 2);
   });
 
@@ -299,6 +302,16 @@ describe("KafkaConnector", () => {
         "a cross-field rule of the connector",
         () => ({ ...base(), topicMap: { ...topicMap(), partitionKeyProperty: undefined } }),
         /invalid topic map:\n {2}KafkaConnectorTopicMap\/plant-topics: spec.partitionKeyProperty: required when partitionStrategy is `property`/,
+      ],
+      [
+        "an environment variable the component sets itself",
+        () => ({ ...base(), env: { HTTP_PORT: "9000" } }),
+        'KafkaConnector "bridge": env.HTTP_PORT: set by the component (instance index and probes depend on it); remove it',
+      ],
+      [
+        "an invalid environment variable name",
+        () => ({ ...base(), env: { "1BAD-NAME": "x" } }),
+        /env\.1BAD-NAME: not a valid environment variable name/,
       ],
       [
         "a topic map for another connector",
