@@ -67,7 +67,7 @@ export interface KafkaConnectorArgs {
   nodeSelector?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
   /**
    * Extra environment variables of the connector container: its runtime options (README, "Running
-   * it"), e.g. `MQTT_RECEIVE_MAXIMUM`, `KAFKA_TO_MQTT_CONNECTIONS`, `NODE_OPTIONS`. Values are plain
+   * the connector"), e.g. `MQTT_RECEIVE_MAXIMUM`, `KAFKA_TO_MQTT_CONNECTIONS`, `NODE_OPTIONS`. Values are plain
    * pod spec text; secrets belong in the spec's Secret and Key Vault references, not here.
    */
   env?: { [name: string]: pulumi.Input<string> };
