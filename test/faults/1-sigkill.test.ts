@@ -3,12 +3,11 @@
 // runs with the same connector name and instance index, so it resumes the
 // same MQTT sessions and the same Kafka consumer group.
 import { strict as assert } from "node:assert";
-import { join } from "node:path";
 import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
-import { ConnectorProcess, note, writeConfig } from "./support/connector-process";
-import { progress, scenarioDir, Scope, ticker, waitUntil } from "./support/env";
-import { createTopics, makeTopology, TopicEndWatch, topologyYaml } from "./support/scenario";
-import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, printSummary, SeqTally } from "./support/streams";
+import { ConnectorProcess, note } from "./support/connector-process";
+import { progress, Scope, waitUntil } from "./support/env";
+import { printSummary } from "./support/streams";
+import { awaitBothWays, prepareTwoWay, startLoads } from "./support/two-way-streams";
 
 const N = 20_000;
 /** Per direction. Slow enough that the stream outlasts three kills and their restarts. */
@@ -31,22 +30,8 @@ describe("fault scenario 1: SIGKILL x3 during a 20,000-message QoS 1 stream, bot
   after(() => scope.dispose());
 
   it("delivers every message in both directions; duplicates are counted and bounded", async () => {
-    const topo = makeTopology(1, { m2k: true, k2m: true });
-    const m2k = topo.m2k!;
-    const k2m = topo.k2m!;
-    await createTopics(b, topo);
-    const dir = scenarioDir("1-sigkill");
-    const configDir = writeConfig(dir, topologyYaml(b, topo));
-    const logFile = join(dir, "connector.log");
-    const admin = kafkaAdmin(b.kafka.bootstrap);
-    await admin.connect();
-    scope.add(() => admin.disconnect());
-
-    const k2mTally = new SeqTally("s1k", N, (seq) => seq % k2m.partitions); // lane: the source partition
-    const collector = new MqttCollector({ url: b.mqtt.url, filter: k2m.mqttTopic, clientId: `${topo.id}-far-end`, onMessage: (_t, p) => k2mTally.offer(p) });
-    await collector.start();
-    scope.add(() => collector.stop());
-
+    const t = await prepareTwoWay(b, scope, 1, "1-sigkill", N);
+    const { configDir, logFile, k2mTally } = t;
     const spawnConnector = async (n: number): Promise<ConnectorProcess> => {
       const p = await ConnectorProcess.start({ configDir, logFile, instance: 0, label: `connector #${n}`, receiveMaximum: RECEIVE_MAXIMUM });
       scope.add(() => p.kill());
@@ -57,15 +42,7 @@ describe("fault scenario 1: SIGKILL x3 during a 20,000-message QoS 1 stream, bot
     };
     let proc = await spawnConnector(1);
 
-    const mLoad = new MqttLoad({ url: b.mqtt.url, topic: m2k.mqttTopic, tag: "s1m", count: N, ratePerSec: RATE, clientId: `${topo.id}-load` });
-    const kLoad = new KafkaLoad({ bootstrap: b.kafka.bootstrap, topic: k2m.kafkaTopic, partitions: k2m.partitions, tag: "s1k", count: N, ratePerSec: RATE });
-    const inKafka = new TopicEndWatch(admin, m2k.kafkaTopic);
-    scope.add(() => inKafka.stop());
-    await Promise.all([mLoad.start(), kLoad.start()]);
-    scope.add(() => mLoad.stop());
-    scope.add(() => kLoad.stop());
-    const stopTicker = ticker(5_000, () => `s1: mqtt→kafka ${mLoad.describe()}, in Kafka ${inKafka.value} | kafka→mqtt ${kLoad.describe()}, received ${k2mTally.total} | pid ${proc.pid}`);
-    scope.add(stopTicker);
+    const { mLoad, kLoad, inKafka, stopTicker } = await startLoads(b, scope, t, RATE, () => `pid ${proc.pid}`);
 
     const kills: string[] = [];
     for (let k = 1; k <= KILLS; k++) {
@@ -87,10 +64,7 @@ describe("fault scenario 1: SIGKILL x3 during a 20,000-message QoS 1 stream, bot
 
     await waitUntil("both load generators to finish", () => mLoad.acked >= N && kLoad.produced >= N, 180_000, 250);
     progress(`s1: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
-    const [m2kTally] = await Promise.all([
-      awaitKafkaDelivery({ bootstrap: b.kafka.bootstrap, admin, topic: m2k.kafkaTopic, tag: "s1m", expected: N, timeoutMs: 120_000 }),
-      awaitMqttDelivery({ tally: k2mTally, collector, timeoutMs: 120_000 }),
-    ]);
+    const m2kTally = await awaitBothWays(b, t);
     stopTicker();
     const exit = await proc.terminate();
     note(proc, `SIGTERM: exit ${exit.code}; ${proc.statsSummary()}`);

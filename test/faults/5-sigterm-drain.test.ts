@@ -5,12 +5,11 @@
 // of the stream. Nothing may be lost and — since nothing crashed — nothing
 // may arrive twice.
 import { strict as assert } from "node:assert";
-import { join } from "node:path";
 import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
-import { ConnectorProcess, note, writeConfig } from "./support/connector-process";
-import { progress, scenarioDir, Scope, ticker, waitUntil } from "./support/env";
-import { createTopics, makeTopology, TopicEndWatch, topologyYaml } from "./support/scenario";
-import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, printSummary, SeqTally } from "./support/streams";
+import { ConnectorProcess, note } from "./support/connector-process";
+import { progress, Scope, waitUntil } from "./support/env";
+import { printSummary } from "./support/streams";
+import { awaitBothWays, prepareTwoWay, startLoads } from "./support/two-way-streams";
 
 const N = 10_000;
 const RATE = 500;
@@ -28,36 +27,15 @@ describe("fault scenario 5: SIGTERM under load, both directions", function () {
   after(() => scope.dispose());
 
   it("drains with exit code 0; nothing lost, nothing duplicated", async () => {
-    const topo = makeTopology(5, { m2k: true, k2m: true });
-    const m2k = topo.m2k!;
-    const k2m = topo.k2m!;
-    await createTopics(b, topo);
-    const dir = scenarioDir("5-sigterm-drain");
-    const configDir = writeConfig(dir, topologyYaml(b, topo));
-    const logFile = join(dir, "connector.log");
-    const admin = kafkaAdmin(b.kafka.bootstrap);
-    await admin.connect();
-    scope.add(() => admin.disconnect());
-
-    const k2mTally = new SeqTally("s5k", N, (seq) => seq % k2m.partitions); // lane: the source partition
-    const collector = new MqttCollector({ url: b.mqtt.url, filter: k2m.mqttTopic, clientId: `${topo.id}-far-end`, onMessage: (_t, p) => k2mTally.offer(p) });
-    await collector.start();
-    scope.add(() => collector.stop());
+    const streams = await prepareTwoWay(b, scope, 5, "5-sigterm-drain", N);
+    const { configDir, logFile, k2mTally } = streams;
 
     const first = await ConnectorProcess.start({ configDir, logFile, instance: 0, label: "connector #1", drainTimeoutS: DRAIN_TIMEOUT_S });
     scope.add(() => first.kill());
     await first.waitReady(60_000);
     note(first, "ready");
 
-    const mLoad = new MqttLoad({ url: b.mqtt.url, topic: m2k.mqttTopic, tag: "s5m", count: N, ratePerSec: RATE, clientId: `${topo.id}-load` });
-    const kLoad = new KafkaLoad({ bootstrap: b.kafka.bootstrap, topic: k2m.kafkaTopic, partitions: k2m.partitions, tag: "s5k", count: N, ratePerSec: RATE });
-    const inKafka = new TopicEndWatch(admin, m2k.kafkaTopic);
-    scope.add(() => inKafka.stop());
-    await Promise.all([mLoad.start(), kLoad.start()]);
-    scope.add(() => mLoad.stop());
-    scope.add(() => kLoad.stop());
-    const stopTicker = ticker(5_000, () => `s5: mqtt→kafka ${mLoad.describe()}, in Kafka ${inKafka.value} | kafka→mqtt ${kLoad.describe()}, received ${k2mTally.total}`);
-    scope.add(stopTicker);
+    const { mLoad, kLoad, inKafka, stopTicker } = await startLoads(b, scope, streams, RATE);
 
     await waitUntil("40% of the stream through, both ways", () => inKafka.value >= 0.4 * N && k2mTally.total >= 0.4 * N, 60_000);
     note(first, `SIGTERM under load (mqtt→kafka in Kafka ${inKafka.value}, kafka→mqtt received ${k2mTally.total})`);
@@ -72,10 +50,7 @@ describe("fault scenario 5: SIGTERM under load, both directions", function () {
 
     await waitUntil("both load generators to finish", () => mLoad.acked >= N && kLoad.produced >= N, 120_000, 250);
     progress(`s5: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
-    const [m2kTally] = await Promise.all([
-      awaitKafkaDelivery({ bootstrap: b.kafka.bootstrap, admin, topic: m2k.kafkaTopic, tag: "s5m", expected: N, timeoutMs: 120_000 }),
-      awaitMqttDelivery({ tally: k2mTally, collector, timeoutMs: 120_000 }),
-    ]);
+    const m2kTally = await awaitBothWays(b, streams);
     stopTicker();
     const exit2 = await second.terminate();
     note(second, `SIGTERM: exit ${exit2.code}; ${second.statsSummary()}`);

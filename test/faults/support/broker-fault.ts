@@ -2,12 +2,11 @@
 // steady traffic both ways through one connector process, a fault injected once part of the
 // stream is through, then every message counted at the far ends.
 import { strict as assert } from "node:assert";
-import { join } from "node:path";
 import type { FaultBrokers } from "./brokers";
-import { ConnectorProcess, note, writeConfig } from "./connector-process";
-import { progress, scenarioDir, type Scope, secondsUntilGrowth, ticker, waitUntil } from "./env";
-import { createTopics, makeTopology, TopicEndWatch, topologyYaml } from "./scenario";
-import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, printSummary, SeqTally } from "./streams";
+import { ConnectorProcess, note } from "./connector-process";
+import { progress, type Scope, secondsUntilGrowth, waitUntil } from "./env";
+import { printSummary, type KafkaLoad, type MqttLoad } from "./streams";
+import { awaitBothWays, prepareTwoWay, startLoads } from "./two-way-streams";
 
 export interface BrokerFault {
   /** Scenario number: topic names, tags ("s2m", "s2k") and the summary use it. */
@@ -29,36 +28,13 @@ export interface BrokerFault {
 
 export async function runBrokerFault(b: FaultBrokers, scope: Scope, f: BrokerFault): Promise<void> {
   const N = f.messages;
-  const tag = `s${f.n}`;
-  const topo = makeTopology(f.n, { m2k: true, k2m: true });
-  const m2k = topo.m2k!;
-  const k2m = topo.k2m!;
-  await createTopics(b, topo);
-  const dir = scenarioDir(f.dirName);
-  const configDir = writeConfig(dir, topologyYaml(b, topo));
-  const admin = kafkaAdmin(b.kafka.bootstrap);
-  await admin.connect();
-  scope.add(() => admin.disconnect());
-
-  const k2mTally = new SeqTally(`${tag}k`, N, (seq) => seq % k2m.partitions); // lane: the source partition
-  const collector = new MqttCollector({ url: b.mqtt.url, filter: k2m.mqttTopic, clientId: `${topo.id}-far-end`, onMessage: (_t, p) => k2mTally.offer(p) });
-  await collector.start();
-  scope.add(() => collector.stop());
-
-  const proc = await ConnectorProcess.start({ configDir, logFile: join(dir, "connector.log"), instance: 0, label: "connector" });
+  const t = await prepareTwoWay(b, scope, f.n, f.dirName, N);
+  const { tag, k2mTally } = t;
+  const proc = await ConnectorProcess.start({ configDir: t.configDir, logFile: t.logFile, instance: 0, label: "connector" });
   scope.add(() => proc.kill());
   await proc.waitReady(60_000);
   note(proc, "ready");
-
-  const mLoad = new MqttLoad({ url: b.mqtt.url, topic: m2k.mqttTopic, tag: `${tag}m`, count: N, ratePerSec: f.ratePerSec, clientId: `${topo.id}-load` });
-  const kLoad = new KafkaLoad({ bootstrap: b.kafka.bootstrap, topic: k2m.kafkaTopic, partitions: k2m.partitions, tag: `${tag}k`, count: N, ratePerSec: f.ratePerSec });
-  const inKafka = new TopicEndWatch(admin, m2k.kafkaTopic);
-  scope.add(() => inKafka.stop());
-  await Promise.all([mLoad.start(), kLoad.start()]);
-  scope.add(() => mLoad.stop());
-  scope.add(() => kLoad.stop());
-  const stopTicker = ticker(5_000, () => `${tag}: mqtt→kafka ${mLoad.describe()}, in Kafka ${inKafka.value} | kafka→mqtt ${kLoad.describe()}, received ${k2mTally.total} | ${f.brokerState(b)}`);
-  scope.add(stopTicker);
+  const { mLoad, kLoad, inKafka, stopTicker } = await startLoads(b, scope, t, f.ratePerSec, () => f.brokerState(b));
 
   const share = `${Math.round(f.faultAfter * 100)} % of the stream through, both ways`;
   await waitUntil(share, () => inKafka.value >= N * f.faultAfter && k2mTally.total >= N * f.faultAfter, 60_000);
@@ -73,10 +49,7 @@ export async function runBrokerFault(b: FaultBrokers, scope: Scope, f: BrokerFau
   progress(`${tag}: after the broker was back, mqtt→kafka moved again after ${fmt(m2kResume)}, kafka→mqtt after ${fmt(k2mResume)}`);
   await waitUntil("both load generators to finish", () => mLoad.acked >= N && kLoad.produced >= N, 120_000, 250);
   progress(`${tag}: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
-  const [m2kTally] = await Promise.all([
-    awaitKafkaDelivery({ bootstrap: b.kafka.bootstrap, admin, topic: m2k.kafkaTopic, tag: `${tag}m`, expected: N, timeoutMs: 120_000 }),
-    awaitMqttDelivery({ tally: k2mTally, collector, timeoutMs: 120_000 }),
-  ]);
+  const m2kTally = await awaitBothWays(b, t);
   stopTicker();
   const exit = await proc.terminate();
   note(proc, `SIGTERM: exit ${exit.code}; ${proc.statsSummary()}`);

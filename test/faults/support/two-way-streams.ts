@@ -1,0 +1,76 @@
+// Set-up shared by the scenarios that run steady QoS 1 traffic both ways through one connector
+// identity: topics and config, a far-end MQTT collector, then the two load generators.
+import { join } from "node:path";
+import type { Admin } from "kafkajs";
+import type { FaultBrokers } from "./brokers";
+import { writeConfig } from "./connector-process";
+import { scenarioDir, type Scope, ticker } from "./env";
+import { createTopics, makeTopology, TopicEndWatch, topologyYaml, type Topology } from "./scenario";
+import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, SeqTally } from "./streams";
+
+export interface TwoWay {
+  tag: string;
+  messages: number;
+  topo: Topology;
+  dir: string;
+  configDir: string;
+  logFile: string;
+  admin: Admin;
+  /** Kafka→MQTT arrivals at the far end, per source partition. */
+  k2mTally: SeqTally;
+  collector: MqttCollector;
+}
+
+export interface Loads {
+  mLoad: MqttLoad;
+  kLoad: KafkaLoad;
+  /** Sum of the MQTT→Kafka topic's end offsets, polled. */
+  inKafka: TopicEndWatch;
+  stopTicker: () => void;
+}
+
+/** Topics, the connector config, an admin client and the far-end collector, all disposed by `scope`. */
+export async function prepareTwoWay(b: FaultBrokers, scope: Scope, n: number, dirName: string, messages: number): Promise<TwoWay> {
+  const topo = makeTopology(n, { m2k: true, k2m: true });
+  await createTopics(b, topo);
+  const dir = scenarioDir(dirName);
+  const configDir = writeConfig(dir, topologyYaml(b, topo));
+  const admin = kafkaAdmin(b.kafka.bootstrap);
+  await admin.connect();
+  scope.add(() => admin.disconnect());
+  const tag = `s${n}`;
+  const k2m = topo.k2m!;
+  const k2mTally = new SeqTally(`${tag}k`, messages, (seq) => seq % k2m.partitions); // lane: the source partition
+  const collector = new MqttCollector({ url: b.mqtt.url, filter: k2m.mqttTopic, clientId: `${topo.id}-far-end`, onMessage: (_t, p) => k2mTally.offer(p) });
+  await collector.start();
+  scope.add(() => collector.stop());
+  return { tag, messages, topo, dir, configDir, logFile: join(dir, "connector.log"), admin, k2mTally, collector };
+}
+
+/** Starts both load generators and a progress line every 5 s (`extra` adds scenario state to it). */
+export async function startLoads(b: FaultBrokers, scope: Scope, t: TwoWay, ratePerSec: number, extra: () => string = () => ""): Promise<Loads> {
+  const m2k = t.topo.m2k!;
+  const k2m = t.topo.k2m!;
+  const mLoad = new MqttLoad({ url: b.mqtt.url, topic: m2k.mqttTopic, tag: `${t.tag}m`, count: t.messages, ratePerSec, clientId: `${t.topo.id}-load` });
+  const kLoad = new KafkaLoad({ bootstrap: b.kafka.bootstrap, topic: k2m.kafkaTopic, partitions: k2m.partitions, tag: `${t.tag}k`, count: t.messages, ratePerSec });
+  const inKafka = new TopicEndWatch(t.admin, m2k.kafkaTopic);
+  scope.add(() => inKafka.stop());
+  await Promise.all([mLoad.start(), kLoad.start()]);
+  scope.add(() => mLoad.stop());
+  scope.add(() => kLoad.stop());
+  const stopTicker = ticker(5_000, () => {
+    const more = extra();
+    return `${t.tag}: mqtt→kafka ${mLoad.describe()}, in Kafka ${inKafka.value} | kafka→mqtt ${kLoad.describe()}, received ${t.k2mTally.total}${more ? ` | ${more}` : ""}`;
+  });
+  scope.add(stopTicker);
+  return { mLoad, kLoad, inKafka, stopTicker };
+}
+
+/** Waits until every message has arrived at both far ends (or the timeout); returns the MQTT→Kafka tally. */
+export async function awaitBothWays(b: FaultBrokers, t: TwoWay, timeoutMs = 120_000): Promise<SeqTally> {
+  const [m2kTally] = await Promise.all([
+    awaitKafkaDelivery({ bootstrap: b.kafka.bootstrap, admin: t.admin, topic: t.topo.m2k!.kafkaTopic, tag: `${t.tag}m`, expected: t.messages, timeoutMs }),
+    awaitMqttDelivery({ tally: t.k2mTally, collector: t.collector, timeoutMs }),
+  ]);
+  return m2kTally;
+}
