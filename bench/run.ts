@@ -23,7 +23,7 @@ import { execFileSync } from "node:child_process";
 import { Kafka, logLevel } from "kafkajs";
 import { startLocalBrokers, KAFKA_VERSION, type LocalBrokers } from "../scripts/local-brokers";
 import { nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
-import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker } from "./procs";
+import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker, type Worker } from "./procs";
 import { batchingOf, ceilingBatch, describe, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
 import { toMarkdown, toSvg, type BenchResults, type CeilingResult, type ScenarioResult, type TargetResult } from "./report";
 
@@ -44,6 +44,8 @@ const LATENCY_SECONDS = Number(values["latency-seconds"] ?? (QUICK ? 3 : 6));
  * stalls that are theirs, not the connector's.
  */
 const WARMUP = Math.min(0.5, 1 / LATENCY_SECONDS);
+/** Share of the max rate the latency passes run at; BENCH_LAT_FRACTION changes it for experiments. */
+const LATENCY_FRACTION = Number(process.env["BENCH_LAT_FRACTION"] ?? 0.5);
 const OUT = resolve(values.out ?? join(__dirname, "..", "..", "bench", "results"));
 const PARTITIONS = 3;
 /** Records per request for the bench's own producers: at most 1000, and under Kafka's 1 MB message limit. */
@@ -137,9 +139,19 @@ async function ceiling2(s: Scenario): Promise<CeilingResult> {
 }
 
 /** Fills a fresh topic with `count` stamped records for a kafkaToMqtt scenario. */
+/** A raw kafkajs producer of the scenario's records (size, compression, acks=all): flat out, or paced at `rate`. */
+function kafkaProducer(s: Scenario, topic: string, count: number, pass: number, rate?: number): Worker {
+  return worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count, size: s.size, partitions: PARTITIONS, batch: produceBatch(s.size), compression: s.compression, acks: -1, pass, ...(rate ? { rate } : {}) });
+}
+
+/** An mqtt.js subscriber counting one pass on `mqttTopic`; with `warmup`, it also measures latency. */
+function mqttReader(s: Scenario, mqttTopic: string, count: number, pass: number, warmup?: number): Worker {
+  return worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: count, pass, ...(warmup !== undefined ? { warmup } : {}), idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+}
+
 async function preload(s: Scenario, pass: number): Promise<string> {
   const topic = await newTopic(`k2m-${s.size}-${s.compression}`);
-  const p = worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count: s.count, size: s.size, partitions: PARTITIONS, batch: produceBatch(s.size), compression: s.compression, acks: -1, pass });
+  const p = kafkaProducer(s, topic, s.count, pass);
   const r = await p.result;
   log(`preloaded ${fmt(r.count)} records of ${s.size} B (${s.compression}) into ${topic}`);
   return topic;
@@ -149,7 +161,7 @@ async function preload(s: Scenario, pass: number): Promise<string> {
 async function ceiling3(s: Scenario, topic: string, pass: number): Promise<CeilingResult> {
   const key = `c3/${s.size}/q${s.qos}/${s.compression}`;
   const mqttTopic = `bench/c3/${++topicSeq}`;
-  const sub = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: s.count, pass, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+  const sub = mqttReader(s, mqttTopic, s.count, pass);
   await sub.ready;
   const raw = worker("kafka-to-mqtt", { bootstrap: brokers.kafka.bootstrap, topic, group: `c3-${topicSeq}`, url: brokers.mqtt.url, mqttTopic, qos: s.qos });
   const r = await sub.result;
@@ -179,9 +191,9 @@ async function rawKafkaToMqttLatency(s: Scenario, topic: string, rate: number, c
   const mqttTopic = `bench/c3/${++topicSeq}`;
   const raw = worker("kafka-to-mqtt", { bootstrap: brokers.kafka.bootstrap, topic, group: `c3-lat-${topicSeq}`, url: brokers.mqtt.url, mqttTopic, qos: s.qos, fromBeginning: false });
   await raw.ready;
-  const reader = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: count, pass, warmup: WARMUP, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+  const reader = mqttReader(s, mqttTopic, count, pass, WARMUP);
   await reader.ready;
-  const prod = worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count, size: s.size, partitions: PARTITIONS, batch: produceBatch(s.size), compression: s.compression, acks: -1, pass, rate });
+  const prod = kafkaProducer(s, topic, count, pass, rate);
   const r = await reader.result;
   await prod.result;
   await raw.stop("SIGKILL"); // no need to leave the group gracefully: nothing reads it again
@@ -275,7 +287,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     );
 
     // 2. latency at half that rate, read back from Kafka
-    const rate = Math.max(50, Math.round(w.rate * Number(process.env["BENCH_LAT_FRACTION"] ?? 0.5)));
+    const rate = Math.max(50, Math.round(w.rate * LATENCY_FRACTION));
     const latCount = Math.max(200, Math.round(rate * LATENCY_SECONDS));
     const latPass = ++passSeq;
     const reader = worker("kafka-consume", { bootstrap: brokers.kafka.bootstrap, topic, group: `lat-${s.id}`, pass: latPass, expect: latCount, warmup: WARMUP, idleMs: 3000 });
@@ -327,7 +339,7 @@ async function runK2M(s: Scenario): Promise<ScenarioResult> {
   const c3 = await ceiling3(s, topic, pass);
   const mqttTopic = `bench/${s.id}`;
   // 1. flat out: drain the preloaded topic, counted by a raw subscriber
-  const sub = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: s.count, pass, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+  const sub = mqttReader(s, mqttTopic, s.count, pass);
   await sub.ready;
   const conn = await startConnector(s, `kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mqttTopic}", consumerGroupId: conn-${s.id}, qos: ${s.qos}}`);
   const sampler = new ProcSampler(conn.pid);
@@ -342,21 +354,21 @@ async function runK2M(s: Scenario): Promise<ScenarioResult> {
     // where the load generator and Kafka's produce path take their share of the two cores too.
     const livePass = ++passSeq;
     const liveCount = Math.round(s.count * 0.4);
-    const liveSub = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: liveCount, pass: livePass, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+    const liveSub = mqttReader(s, mqttTopic, liveCount, livePass);
     await liveSub.ready;
-    const liveProd = worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count: liveCount, size: s.size, partitions: PARTITIONS, batch: produceBatch(s.size), compression: s.compression, acks: -1, pass: livePass });
+    const liveProd = kafkaProducer(s, topic, liveCount, livePass);
     const live = mustWindow((await liveSub.result).timeline, `${s.id} live`);
     await liveProd.result;
     log(`${s.id}: ${fmt(live.rate)} msg/s live (producer writing flat out at the same time)`);
 
     // 3. latency at half the live rate: a paced raw producer, read back over MQTT
-    const rate = Math.max(50, Math.round(live.rate * Number(process.env["BENCH_LAT_FRACTION"] ?? 0.5)));
+    const rate = Math.max(50, Math.round(live.rate * LATENCY_FRACTION));
     const latCount = Math.max(200, Math.round(rate * LATENCY_SECONDS));
     const latPass = ++passSeq;
-    const reader = worker("mqtt-sub", { url: brokers.mqtt.url, topic: mqttTopic, qos: s.qos, expect: latCount, pass: latPass, warmup: WARMUP, idleMs: 3000, receiveMaximum: RECEIVE_MAXIMUM });
+    const reader = mqttReader(s, mqttTopic, latCount, latPass, WARMUP);
     await reader.ready;
     const latStart = nowMs();
-    const prod = worker("kafka-produce", { bootstrap: brokers.kafka.bootstrap, topic, count: latCount, size: s.size, partitions: PARTITIONS, batch: produceBatch(s.size), compression: s.compression, acks: -1, pass: latPass, rate });
+    const prod = kafkaProducer(s, topic, latCount, latPass, rate);
     const lr = await reader.result;
     await prod.result;
     const half = sampler.window(latStart + 500, lr.endAt);

@@ -3,12 +3,12 @@ import tls from "node:tls";
 import type { ISocketFactory } from "kafkajs";
 import type { MqttClient } from "mqtt";
 
-/**
- * Node sockets start with Nagle's algorithm on. Both protocols here exchange small request/ack
- * frames (PUBACKs, produce responses, fetches), where Nagle holding a write back until the peer's
- * delayed ACK costs tens of milliseconds at the tail. The Java Kafka client and most MQTT clients
- * turn it off for the same reason.
- */
+// Node sockets start with Nagle's algorithm on. Both protocols here exchange small request/ack
+// frames (PUBACKs, produce responses, fetches), where Nagle holding a write back until the peer's
+// delayed ACK costs tens of milliseconds at the tail. The Java Kafka client and most MQTT clients
+// turn it off for the same reason.
+
+/** kafkajs' default TCP keep-alive delay. */
 const KEEP_ALIVE_MS = 60_000;
 
 /** kafkajs' own socket factory plus TCP_NODELAY. */
@@ -21,9 +21,5 @@ export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnec
 
 /** mqtt.js builds a new stream on every (re)connect; switch Nagle off on each one. */
 export function disableNagle(client: MqttClient): void {
-  const apply = (): void => {
-    const stream = client.stream as unknown as { setNoDelay?: (on: boolean) => void } | undefined;
-    stream?.setNoDelay?.(true);
-  };
-  client.on("connect", apply);
+  client.on("connect", () => (client.stream as unknown as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true));
 }
