@@ -19,7 +19,7 @@ import type { Logger } from "../logger";
 import type { Compression } from "../config/schema";
 import { ConnectorError } from "../core/errors";
 import { lz4Codec, snappyCodec } from "./kafka-codecs";
-import { CommitTracker } from "../core/commit-tracker";
+import { CommitTracker, type TopicPartitionOffset } from "../core/commit-tracker";
 import type { ConsumerBatch, KafkaConsumerPort, KafkaPort, KafkaProducerPort, ProduceRequest } from "./types";
 
 export interface KafkaSettings {
@@ -183,6 +183,18 @@ class ProducerAdapter implements KafkaProducerPort {
   }
 }
 
+const FINAL_COMMIT_ATTEMPTS = 3;
+
+function byTopic(offsets: TopicPartitionOffset[]): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+  const topics = new Map<string, { partition: number; offset: string }[]>();
+  for (const o of offsets) {
+    const list = topics.get(o.topic) ?? [];
+    list.push({ partition: o.partition, offset: o.offset });
+    topics.set(o.topic, list);
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
 class ConsumerAdapter implements KafkaConsumerPort {
   private readonly commits = new CommitTracker();
   private timer: NodeJS.Timeout | undefined;
@@ -203,16 +215,29 @@ class ConsumerAdapter implements KafkaConsumerPort {
     await this.c.subscribe({ topics: [this.topic], fromBeginning: this.s.offsetReset === "earliest" });
   }
 
-  /** Commits what was delivered since the last commit; failures are retried on the next tick. */
-  private commit(): Promise<void> {
+  /**
+   * Commits what was delivered since the last commit. On the timer a failure is retried on the next
+   * tick; `final` commits (the drain) have no next tick, so they retry here and then say what will be
+   * redelivered. `send` is how: kafkajs' `consumer.commitOffsets` silently does nothing once stop()
+   * has begun, so the drain commits through the batch's own committer instead.
+   */
+  private commit(send: (offsets: TopicPartitionOffset[]) => Promise<void> = (o) => this.c.commitOffsets(o), final = false): Promise<void> {
     this.committing = this.committing.then(async () => {
       const offsets = this.commits.take();
       if (!offsets.length) return;
-      try {
-        await this.c.commitOffsets(offsets);
-      } catch (e) {
-        this.commits.restore(offsets);
-        this.log.warn({ err: (e as Error).message, partitions: offsets.length }, "offset commit failed; retrying on the next interval");
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await send(offsets);
+          if (final) this.log.info({ offsets: offsets.map((o) => `${o.partition}:${o.offset}`).join(" ") }, "offsets committed on drain");
+          return;
+        } catch (e) {
+          if (final && attempt < FINAL_COMMIT_ATTEMPTS) continue;
+          this.commits.restore(offsets);
+          const err = (e as Error).message;
+          if (final) this.log.error({ err, offsets: offsets.map((o) => `${o.partition}:${o.offset}`).join(" ") }, "final offset commit failed: records after the last committed offsets will be delivered again");
+          else this.log.warn({ err, partitions: offsets.length }, "offset commit failed; retrying on the next interval");
+          return;
+        }
       }
     });
     return this.committing;
@@ -226,7 +251,7 @@ class ConsumerAdapter implements KafkaConsumerPort {
       // Offsets are resolved by the route only after the MQTT PUBACK, never by kafkajs.
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.s.partitionsConsumedConcurrently,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
         await onBatch({
           topic: batch.topic,
           partition: batch.partition,
@@ -248,14 +273,14 @@ class ConsumerAdapter implements KafkaConsumerPort {
           isActive: () => isRunning() && !isStale(),
         });
         // kafkajs leaves the group as soon as stop() has waited for this batch: commit while still a member.
-        if (!isRunning()) await this.commit();
+        if (!isRunning()) await this.commit((offsets) => commitOffsetsIfNecessary({ topics: byTopic(offsets) }), true);
       },
     });
   }
 
   async disconnect(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.commit(); // what earlier batches delivered
+    await this.commit(undefined, true); // what earlier batches delivered
     await this.c.stop(); // waits for the running batch, which commits its own offsets before the group is left
     await this.c.disconnect();
   }
