@@ -19,7 +19,7 @@ import type { Logger } from "../logger";
 import type { Compression } from "../config/schema";
 import { ConnectorError } from "../core/errors";
 import { lz4Codec, snappyCodec } from "./kafka-codecs";
-import { CommitTracker, type TopicPartitionOffset } from "../core/commit-tracker";
+import { CommitTracker } from "../core/commit-tracker";
 import type { ConsumerBatch, KafkaConsumerPort, KafkaPort, KafkaProducerPort, ProduceRequest } from "./types";
 
 export interface KafkaSettings {
@@ -185,20 +185,15 @@ class ProducerAdapter implements KafkaProducerPort {
 
 const FINAL_COMMIT_ATTEMPTS = 3;
 
-function byTopic(offsets: TopicPartitionOffset[]): { topic: string; partitions: { partition: number; offset: string }[] }[] {
-  const topics = new Map<string, { partition: number; offset: string }[]>();
-  for (const o of offsets) {
-    const list = topics.get(o.topic) ?? [];
-    list.push({ partition: o.partition, offset: o.offset });
-    topics.set(o.topic, list);
-  }
-  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
-}
-
 class ConsumerAdapter implements KafkaConsumerPort {
   private readonly commits = new CommitTracker();
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
+  /** Set by the drain: batches fetched from then on are not processed. */
+  private stopping = false;
+  /** Batches being processed, and who waits for none. */
+  private active = 0;
+  private idle: (() => void) | undefined;
 
   constructor(
     private readonly c: Consumer,
@@ -217,24 +212,24 @@ class ConsumerAdapter implements KafkaConsumerPort {
 
   /**
    * Commits what was delivered since the last commit. On the timer a failure is retried on the next
-   * tick; `final` commits (the drain) have no next tick, so they retry here and then say what will be
-   * redelivered. `send` is how: kafkajs' `consumer.commitOffsets` silently does nothing once stop()
-   * has begun, so the drain commits through the batch's own committer instead.
+   * tick; the drain's `final` commit has no next tick, so it retries here and then says what will be
+   * delivered again.
    */
-  private commit(send: (offsets: TopicPartitionOffset[]) => Promise<void> = (o) => this.c.commitOffsets(o), final = false): Promise<void> {
+  private commit(final = false): Promise<void> {
     this.committing = this.committing.then(async () => {
       const offsets = this.commits.take();
       if (!offsets.length) return;
+      const list = (): string => offsets.map((o) => `${o.partition}:${o.offset}`).join(" ");
       for (let attempt = 1; ; attempt++) {
         try {
-          await send(offsets);
-          if (final) this.log.info({ offsets: offsets.map((o) => `${o.partition}:${o.offset}`).join(" ") }, "offsets committed on drain");
+          await this.c.commitOffsets(offsets);
+          if (final) this.log.info({ offsets: list() }, "offsets committed on drain");
           return;
         } catch (e) {
           if (final && attempt < FINAL_COMMIT_ATTEMPTS) continue;
           this.commits.restore(offsets);
           const err = (e as Error).message;
-          if (final) this.log.error({ err, offsets: offsets.map((o) => `${o.partition}:${o.offset}`).join(" ") }, "final offset commit failed: records after the last committed offsets will be delivered again");
+          if (final) this.log.error({ err, offsets: list() }, "final offset commit failed: records after the last committed offsets will be delivered again");
           else this.log.warn({ err, partitions: offsets.length }, "offset commit failed; retrying on the next interval");
           return;
         }
@@ -251,37 +246,50 @@ class ConsumerAdapter implements KafkaConsumerPort {
       // Offsets are resolved by the route only after the MQTT PUBACK, never by kafkajs.
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.s.partitionsConsumedConcurrently,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
-        await onBatch({
-          topic: batch.topic,
-          partition: batch.partition,
-          records: batch.messages.map((m) => ({
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        // Fetched before the drain began: left unresolved, so it is fetched again after a restart.
+        if (this.stopping) return;
+        this.active++;
+        try {
+          await onBatch({
             topic: batch.topic,
             partition: batch.partition,
-            offset: m.offset,
-            key: m.key,
-            value: m.value,
-            headers: m.headers ?? {},
-            timestamp: m.timestamp,
-          })),
-          highWatermark: batch.highWatermark,
-          resolveOffset: (offset) => {
-            resolveOffset(offset);
-            this.commits.resolved(batch.topic, batch.partition, offset);
-          },
-          heartbeat,
-          isActive: () => isRunning() && !isStale(),
-        });
-        // kafkajs leaves the group as soon as stop() has waited for this batch: commit while still a member.
-        if (!isRunning()) await this.commit((offsets) => commitOffsetsIfNecessary({ topics: byTopic(offsets) }), true);
+            records: batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key,
+              value: m.value,
+              headers: m.headers ?? {},
+              timestamp: m.timestamp,
+            })),
+            highWatermark: batch.highWatermark,
+            resolveOffset: (offset) => {
+              resolveOffset(offset);
+              this.commits.resolved(batch.topic, batch.partition, offset);
+            },
+            heartbeat,
+            isActive: () => !this.stopping && isRunning() && !isStale(),
+          });
+        } finally {
+          if (--this.active === 0) this.idle?.();
+        }
       },
     });
   }
 
+  /**
+   * The drain. kafkajs' `commitOffsets` does nothing once `stop()` has begun, and `stop()` leaves
+   * the group right after the running batches end, so the last commit must come before it: stop
+   * taking batches, let the running ones finish (their PUBACKs), commit, and only then stop.
+   */
   async disconnect(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.commit(undefined, true); // what earlier batches delivered
-    await this.c.stop(); // waits for the running batch, which commits its own offsets before the group is left
+    this.stopping = true;
+    if (this.active > 0) await new Promise<void>((r) => (this.idle = r));
+    this.idle = undefined;
+    await this.commit(true);
+    await this.c.stop();
     await this.c.disconnect();
   }
 }
