@@ -227,7 +227,7 @@ export class KafkaToMqttPipeline {
     }
   }
 
-  /** Stops fetching, waits for every outstanding PUBACK, commits, disconnects the consumer. */
+  /** Stops fetching, waits for PUBACKs of the running batch, commits, disconnects the consumer. */
   async drain(): Promise<void> {
     if (!this.running) return;
     this.running = false;
