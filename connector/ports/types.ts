@@ -96,16 +96,11 @@ export interface ConsumerBatch {
   records: ConsumedRecord[];
   /** The partition's high watermark when fetched, for the lag metric. */
   highWatermark: string;
-  /**
-   * Records `firstOffset`..`lastOffset` are published; `delivered` settles once they are delivered
-   * (PUBACKs). The consumer then fetches on at once; it commits up to `lastOffset` only after
-   * `delivered` resolves and every earlier hand-off of the partition has, and fetches again from
-   * `firstOffset` if it rejects. Call it once per batch, for the records actually published.
-   */
-  handOff(firstOffset: string, lastOffset: string, delivered: Promise<void>): void;
+  /** Marks everything up to and including `offset` as done; committed on the next commit tick. */
+  resolveOffset(offset: string): void;
   /** Keeps group membership alive while we wait for PUBACKs. */
   heartbeat(): Promise<void>;
-  /** False once the consumer is stopping, the partition is being reassigned or rewound after a failure. */
+  /** False once the consumer is stopping or the partition is being reassigned. */
   isActive(): boolean;
 }
 
@@ -113,7 +108,7 @@ export interface KafkaConsumerPort {
   connect(): Promise<void>;
   /** Starts consuming; returns once the consumer is running. */
   run(onBatch: (batch: ConsumerBatch) => Promise<void>): Promise<void>;
-  /** Stops fetching, waits for handed-off deliveries, commits, leaves the group. */
+  /** Stops fetching, commits resolved offsets, leaves the group. */
   disconnect(): Promise<void>;
 }
 

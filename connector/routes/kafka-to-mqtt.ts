@@ -9,7 +9,6 @@ import { createSink, type DeadLetterSink } from "./dead-letter";
 import { ORIGIN_PROPERTY } from "./loop-guard";
 import type { RouteMetrics } from "../metrics";
 import { CoalescedCounters } from "./coalesced-counters";
-import { PendingPublishes } from "./pending-publishes";
 
 export interface KafkaToMqttOptions {
   instanceIndex: number;
@@ -50,9 +49,9 @@ interface Lane {
 
 /**
  * One kafkaToMqtt route: a consumer group member publishing to MQTT. Each fetched batch is published
- * with many messages in flight and handed off to the consumer with a promise of its PUBACKs, so the
- * next fetch overlaps them; the consumer commits a batch's offsets only once those PUBACKs and every
- * earlier batch's of the partition are in, and settles and commits before a rebalance or the drain.
+ * with many messages in flight, and its offsets are resolved only once every PUBACK of the batch is in,
+ * so a commit (kafkajs, every commit interval) never passes an unacknowledged message and a rebalance,
+ * which waits for the running batch, never hands over a partition with offsets still owed.
  */
 export class KafkaToMqttPipeline {
   readonly stats: KafkaToMqttStats = { consumed: 0, published: 0, failed: 0, deadLettered: 0, batches: 0 };
@@ -140,36 +139,48 @@ export class KafkaToMqttPipeline {
     if (!lane) return;
     const { publisher, window } = lane;
     window.setLimit(Math.min(this.opts.maxInFlight, publisher.sendQuota));
-    const publishes = new PendingPublishes(window);
-    let first: string | undefined;
+    // Outstanding publishes of this batch, counted rather than kept as an array of promises (one
+    // per record: a fetched batch can hold thousands); the first failure fails the batch.
+    let pending = 0;
+    let failure: { error: unknown } | undefined;
+    let wake: (() => void) | undefined;
+    const finished = (): void => {
+      window.release();
+      pending--;
+      if (wake && (pending === 0 || failure)) {
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+    };
+    const failed = (error: unknown): void => {
+      failure ??= { error };
+      finished();
+    };
     let last: string | undefined;
-    // Keep the group membership alive while waiting for room in the window (e.g. the MQTT broker is down).
+    for (const record of batch.records) {
+      if (!batch.isActive()) break;
+      if (!window.tryAcquire()) await window.acquire();
+      this.stats.consumed++;
+      this.counts.add("in", 1);
+      this.counts.add("bytesIn", record.value?.length ?? 0);
+      pending++;
+      this.publishOne(publisher, record).then(finished, failed);
+      last = record.offset;
+    }
+    // Keep the group membership alive while PUBACKs are outstanding (e.g. the MQTT broker is down).
     const beat = setInterval(() => void batch.heartbeat().catch(() => undefined), HEARTBEAT_MS);
     try {
-      for (const record of batch.records) {
-        if (!batch.isActive() || publishes.failed) break;
-        if (!window.tryAcquire()) await window.acquire();
-        this.stats.consumed++;
-        this.counts.add("in", 1);
-        this.counts.add("bytesIn", record.value?.length ?? 0);
-        publishes.add(this.publishOne(publisher, record));
-        first ??= record.offset;
-        last = record.offset;
-      }
+      if (pending > 0 && !failure) await new Promise<void>((r) => (wake = r));
+      if (failure) throw failure.error;
     } finally {
       clearInterval(beat);
     }
-    if (first === undefined || last === undefined) return;
-    const end = last;
-    // Returns now: the consumer fetches on while these PUBACKs come in, and commits only after them.
-    batch.handOff(
-      first,
-      end,
-      publishes.all().then(() => {
-        this.stats.batches++;
-        this.opts.metrics.lag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(end) - 1));
-      }),
-    );
+    if (last !== undefined) {
+      batch.resolveOffset(last);
+      this.opts.metrics.lag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));
+    }
+    this.stats.batches++;
   }
 
   private async publishOne(publisher: MqttPublisher, r: ConsumedRecord): Promise<void> {
