@@ -9,7 +9,6 @@ import {
   logLevel as KafkaLogLevel,
   type KafkaConfig,
   type Producer,
-  type Consumer,
   type SASLOptions,
   type LogEntry,
   type Message,
@@ -19,8 +18,8 @@ import type { Logger } from "../logger";
 import type { Compression } from "../config/schema";
 import { ConnectorError } from "../core/errors";
 import { lz4Codec, snappyCodec } from "./kafka-codecs";
-import { CommitTracker } from "../core/commit-tracker";
-import type { ConsumerBatch, KafkaConsumerPort, KafkaPort, KafkaProducerPort, ProduceRequest } from "./types";
+import { KafkaConsumerAdapter } from "./kafka-consumer";
+import type { KafkaConsumerPort, KafkaPort, KafkaProducerPort, ProduceRequest } from "./types";
 
 export interface KafkaSettings {
   brokers: string[];
@@ -125,7 +124,7 @@ export class KafkaJsPort implements KafkaPort {
       maxBytes: FETCH_MAX_BYTES,
     });
     this.clients.push(consumer);
-    return new ConsumerAdapter(consumer, topic, this.s, this.log.child({ groupId, topic }));
+    return new KafkaConsumerAdapter(consumer, groupId, topic, this.s, this.log.child({ groupId, topic }));
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
@@ -180,116 +179,5 @@ class ProducerAdapter implements KafkaProducerPort {
   }
   disconnect(): Promise<void> {
     return this.p.disconnect();
-  }
-}
-
-const FINAL_COMMIT_ATTEMPTS = 3;
-
-class ConsumerAdapter implements KafkaConsumerPort {
-  private readonly commits = new CommitTracker();
-  private timer: NodeJS.Timeout | undefined;
-  private committing: Promise<void> = Promise.resolve();
-  /** Set by the drain: batches fetched from then on are not processed. */
-  private stopping = false;
-  /** Batches being processed, and who waits for none. */
-  private active = 0;
-  private idle: (() => void) | undefined;
-
-  constructor(
-    private readonly c: Consumer,
-    private readonly topic: string,
-    private readonly s: KafkaSettings,
-    private readonly log: Logger,
-  ) {
-    // After a rebalance, never commit for partitions another member now owns.
-    c.on(c.events.GROUP_JOIN, (e) => this.commits.retain(Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions }))));
-  }
-
-  async connect(): Promise<void> {
-    await this.c.connect();
-    await this.c.subscribe({ topics: [this.topic], fromBeginning: this.s.offsetReset === "earliest" });
-  }
-
-  /**
-   * Commits what was delivered since the last commit. On the timer a failure is retried on the next
-   * tick; the drain's `final` commit has no next tick, so it retries here and then says what will be
-   * delivered again.
-   */
-  private commit(final = false): Promise<void> {
-    this.committing = this.committing.then(async () => {
-      const offsets = this.commits.take();
-      if (!offsets.length) return;
-      const list = (): string => offsets.map((o) => `${o.partition}:${o.offset}`).join(" ");
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.c.commitOffsets(offsets);
-          if (final) this.log.info({ offsets: list() }, "offsets committed on drain");
-          return;
-        } catch (e) {
-          if (final && attempt < FINAL_COMMIT_ATTEMPTS) continue;
-          this.commits.restore(offsets);
-          const err = (e as Error).message;
-          if (final) this.log.error({ err, offsets: list() }, "final offset commit failed: records after the last committed offsets will be delivered again");
-          else this.log.warn({ err, partitions: offsets.length }, "offset commit failed; retrying on the next interval");
-          return;
-        }
-      }
-    });
-    return this.committing;
-  }
-
-  async run(onBatch: (batch: ConsumerBatch) => Promise<void>): Promise<void> {
-    this.timer = setInterval(() => void this.commit(), this.s.commitIntervalMs);
-    await this.c.run({
-      // kafkajs' auto-commit commits after every batch whatever the interval says; we commit on our own timer.
-      autoCommit: false,
-      // Offsets are resolved by the route only after the MQTT PUBACK, never by kafkajs.
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.s.partitionsConsumedConcurrently,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        // Fetched before the drain began: left unresolved, so it is fetched again after a restart.
-        if (this.stopping) return;
-        this.active++;
-        try {
-          await onBatch({
-            topic: batch.topic,
-            partition: batch.partition,
-            records: batch.messages.map((m) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key,
-              value: m.value,
-              headers: m.headers ?? {},
-              timestamp: m.timestamp,
-            })),
-            highWatermark: batch.highWatermark,
-            resolveOffset: (offset) => {
-              resolveOffset(offset);
-              this.commits.resolved(batch.topic, batch.partition, offset);
-            },
-            heartbeat,
-            isActive: () => !this.stopping && isRunning() && !isStale(),
-          });
-        } finally {
-          if (--this.active === 0) this.idle?.();
-        }
-      },
-    });
-  }
-
-  /**
-   * The drain. kafkajs' `commitOffsets` does nothing once `stop()` has begun, and `stop()` leaves
-   * the group right after the running batches end, so the last commit must come before it: stop
-   * taking batches, let the running ones finish (their PUBACKs), commit, and only then stop.
-   */
-  async disconnect(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.stopping = true;
-    if (this.active > 0) await new Promise<void>((r) => (this.idle = r));
-    this.idle = undefined;
-    await this.commit(true);
-    await this.c.stop();
-    await this.c.disconnect();
   }
 }
