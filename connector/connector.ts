@@ -14,6 +14,8 @@ import { MqttToKafkaPipeline } from "./routes/mqtt-to-kafka";
 import { KafkaToMqttPipeline } from "./routes/kafka-to-mqtt";
 import { connectorOrigin, loopCapableRoutes } from "./routes/loop-guard";
 
+const TOPIC_LIMITS_TIMEOUT_MS = 10_000;
+
 export interface RuntimeOptions {
   instanceIndex: number;
   secretsDir: string;
@@ -117,6 +119,8 @@ export class Connector {
   private readonly ports: ConnectorPorts;
   private producer: KafkaProducerPort | undefined;
   private partitions = new Map<string, number>();
+  /** Topics' max.message.bytes, best effort: clusters that do not say (or deny DescribeConfigs) leave it out. */
+  private topicLimits = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
   private drainCompleted = false;
@@ -229,6 +233,21 @@ export class Connector {
     }
   }
 
+  private async fetchTopicLimits(maps: KafkaConnectorTopicMapResource[]): Promise<Map<string, number>> {
+    const topics = maps.flatMap((m) => m.spec.routes.flatMap((r) => (r.mqttToKafka ? [r.mqttToKafka.kafkaTopic] : [])));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Bounded: a cluster that stalls on DescribeConfigs must not hold up the start.
+      const timedOut = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${TOPIC_LIMITS_TIMEOUT_MS} ms`)), TOPIC_LIMITS_TIMEOUT_MS)));
+      return await Promise.race([this.ports.kafka.maxMessageBytes(topics), timedOut]);
+    } catch (e) {
+      this.log.info({ err: (e as Error).message }, "topics' max.message.bytes unknown; records Kafka refuses as too large are isolated and dead-lettered when they are refused");
+      return new Map();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   partitionCount = (topic: string): number => {
     const n = this.partitions.get(topic);
     if (n === undefined) throw new ConnectorError("KAFKA_TOPIC_MISSING", `no partition metadata for ${topic}`);
@@ -257,6 +276,7 @@ export class Connector {
         maxBufferedBytes: rt.maxBufferedBytes,
         hash: murmur2,
         partitionCount: this.partitionCount,
+        ...(this.topicLimits.has(route.mqttToKafka.kafkaTopic) ? { topicMaxMessageBytes: this.topicLimits.get(route.mqttToKafka.kafkaTopic)! } : {}),
         origin: this.origin,
         leaveSharedOnStop: rt.leaveSharedOnStop,
         metrics: this.metrics.route(name, "mqttToKafka"),
@@ -280,6 +300,7 @@ export class Connector {
     if (this.state !== "new") throw new ConnectorError("LIFECYCLE", `start() called in state ${this.state}`);
     this.state = "starting";
     await this.fetchPartitions();
+    this.topicLimits = await this.fetchTopicLimits(this.topicMaps);
     this.every(this.runtime.partitionRefreshMs, () => {
       this.ports.kafka.partitionCounts(kafkaTopics(this.topicMaps)).then(
         (p) => (this.partitions = p),
@@ -375,12 +396,14 @@ export class Connector {
     if (this.state !== "running") throw new ConnectorError("LIFECYCLE", `reload in state ${this.state}`);
     this.checkEventHubsLimits(maps);
     const partitions = await this.partitionsFor(maps);
+    const topicLimits = await this.fetchTopicLimits(maps);
     const defs = new Map(routeDefs(maps).map((d) => [d.key, d]));
     const removed = [...this.routes.keys()].filter((k) => !defs.has(k));
     const changed = [...defs.values()].filter((d) => this.routes.has(d.key) && this.routes.get(d.key)!.fingerprint !== d.fingerprint).map((d) => d.key);
     const added = [...defs.keys()].filter((k) => !this.routes.has(k));
     const unchanged = [...defs.keys()].filter((k) => this.routes.has(k) && !changed.includes(k));
     this.partitions = partitions;
+    this.topicLimits = topicLimits;
     this.topicMaps = maps;
     await Promise.all(
       [...removed, ...changed].map(async (key) => {

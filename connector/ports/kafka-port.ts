@@ -6,6 +6,7 @@ import {
   CompressionTypes,
   CompressionCodecs,
   Partitioners,
+  ConfigResourceTypes,
   logLevel as KafkaLogLevel,
   type KafkaConfig,
   type Producer,
@@ -149,6 +150,27 @@ export class KafkaJsPort implements KafkaPort {
       if (!present.length) return new Map();
       const md = await admin.fetchTopicMetadata({ topics: present });
       return new Map(md.topics.map((t) => [t.name, t.partitions.length]));
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async maxMessageBytes(topics: string[]): Promise<Map<string, number>> {
+    const names = [...new Set(topics)];
+    if (!names.length) return new Map();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ["max.message.bytes"] })),
+      });
+      const out = new Map<string, number>();
+      for (const r of resources) {
+        const v = Number(r.configEntries.find((e) => e.configName === "max.message.bytes")?.configValue);
+        if (!r.errorCode && Number.isSafeInteger(v) && v > 0) out.set(r.resourceName, v);
+      }
+      return out;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

@@ -117,5 +117,7 @@ export interface KafkaPort {
   consumer(groupId: string, topic: string): KafkaConsumerPort;
   /** Partition counts, failing clearly for topics that do not exist. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
+  /** Each topic's max.message.bytes where the cluster reports it; topics it does not report are absent. */
+  maxMessageBytes(topics: string[]): Promise<Map<string, number>>;
   close(): Promise<void>;
 }

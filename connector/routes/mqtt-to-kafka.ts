@@ -26,6 +26,8 @@ const HELD_MESSAGE_OVERHEAD = 512;
 /** Room kept for the request, topic and batch headers so a full batch stays under MAX_REQUEST_BYTES. */
 const REQUEST_OVERHEAD = 16 * 1024;
 export const MAX_BATCH_BYTES = MAX_REQUEST_BYTES - REQUEST_OVERHEAD;
+/** A record batch's own header (magic v2); Kafka compares header plus records with max.message.bytes. */
+const RECORD_BATCH_HEADER = 61;
 
 export interface MqttToKafkaOptions {
   instanceIndex: number;
@@ -36,6 +38,12 @@ export interface MqttToKafkaOptions {
   maxBufferedBytes: number;
   hash: KeyHash;
   partitionCount: (topic: string) => number;
+  /**
+   * The target topic's max.message.bytes, when the cluster told us. Kafka refuses a partition's
+   * record batch above it, and a refused request is split and partly sent again; knowing it, the
+   * connector keeps batches under it and dead-letters a larger record before sending anything.
+   */
+  topicMaxMessageBytes?: number;
   /** This connector's identity; messages it published itself carry it and are never bridged back. */
   origin: string;
   /** Shared-subscription clients unsubscribe and end their sessions on stop, so no share is stranded. */
@@ -122,7 +130,7 @@ export class MqttToKafkaPipeline {
     const b = map.batching;
     this.acc = new BatchAccumulator<Pending>({
       maxMessages: b.maxMessages,
-      maxBytes: Math.min(b.maxBytes, MAX_BATCH_BYTES),
+      maxBytes: Math.min(b.maxBytes, MAX_BATCH_BYTES, (opts.topicMaxMessageBytes ?? Infinity) - RECORD_BATCH_HEADER),
       // Disabled batching still coalesces whatever arrives while a send is in flight (like linger.ms=0).
       lingerMs: b.enabled ? b.latencyMs : 0,
     });
@@ -204,7 +212,9 @@ export class MqttToKafkaPipeline {
     if (this.map.copyMqttProperties) record.headers = propertiesToHeaders(m.topic, m.properties);
     const bytes = recordSize(record);
     if (bytes > this.acc.limits.maxBytes) {
-      this.poison(m, `oversize: ${bytes} bytes as a Kafka record, limit ${this.acc.limits.maxBytes}`);
+      const topicLimit = this.opts.topicMaxMessageBytes;
+      const why = topicLimit !== undefined && topicLimit - RECORD_BATCH_HEADER <= this.acc.limits.maxBytes ? ` (topic ${this.route.kafkaTopic} has max.message.bytes ${topicLimit})` : "";
+      this.poison(m, `oversize: ${bytes} bytes as a Kafka record, limit ${this.acc.limits.maxBytes}${why}`);
       return;
     }
     if (m.qos === 0 && this.bufferedBytes + (this.bufferedCount + 1) * HELD_MESSAGE_OVERHEAD + bytes > this.opts.maxBufferedBytes) {

@@ -2,7 +2,8 @@
 // directions, each route with a dead-letter target:
 //   MQTT→Kafka, deadLetter {mqttTopic}: messages over the connector's 1 MB
 //     request budget (oversize), and messages Kafka itself refuses (the topic's
-//     max.message.bytes is 200 kB; these are 400 kB).
+//     max.message.bytes is lowered to 200 kB after the connector has read it,
+//     so Kafka, not the connector's precheck, refuses these 400 kB ones).
 //   Kafka→MQTT, deadLetter {kafkaTopic}: records whose header
 //     mqtt-payload-format-indicator is 1 but whose value is not UTF-8 (invalid:
 //     MQTT v5 §3.3.2.3.2 requires well-formed UTF-8 then, and a broker may
@@ -13,6 +14,7 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import type { IPublishPacket } from "mqtt";
+import { ConfigResourceTypes } from "kafkajs";
 import { kcatConsume } from "../helpers/kcat";
 import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
 import { ConnectorProcess, note, writeConfig } from "./support/connector-process";
@@ -75,7 +77,7 @@ describe("fault scenario 6: poison messages go to the dead-letter target, the st
     const k2m = topo.k2m!;
     const m2kDlq = `faults/${topo.id}/dlq`;
     const k2mDlq = `faults-${topo.id}-dlq`;
-    await b.kafka.createTopic(m2k.kafkaTopic, m2k.partitions, { "max.message.bytes": String(TOPIC_MAX_MESSAGE_BYTES) });
+    await b.kafka.createTopic(m2k.kafkaTopic, m2k.partitions);
     await b.kafka.createTopic(k2m.kafkaTopic, k2m.partitions);
     await b.kafka.createTopic(k2mDlq, 1);
     const dir = scenarioDir("6-dead-letter");
@@ -118,6 +120,12 @@ describe("fault scenario 6: poison messages go to the dead-letter target, the st
     scope.add(() => proc.kill());
     await proc.waitReady(60_000);
     note(proc, "ready");
+    // Lowered only now: the connector read the default limit at start, so it sends these records and
+    // Kafka refuses them, which exercises isolating a refused record (split, resend, dead-letter).
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: m2k.kafkaTopic, configEntries: [{ name: "max.message.bytes", value: String(TOPIC_MAX_MESSAGE_BYTES) }] }],
+    });
 
     const mLoad = new MqttLoad({
       url: b.mqtt.url,

@@ -49,6 +49,30 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
     assert.equal(c.m2k[0]!.stats.deadLettered, 1);
   });
 
+  it("mqttToKafka: a record over the topic's max.message.bytes is dead-lettered before it is sent, and batches stay under that limit", async () => {
+    const topic = uniqueName("dlmax");
+    const mt = uniqueName("dlmax");
+    const dlq = uniqueName("dlmax-dead");
+    await b.kafka.createTopic(topic, 1, { "max.message.bytes": "3000" });
+    const c = await start(`  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}, deadLetter: {mqttTopic: "${dlq}"}}`);
+    const sub = mosquittoSub(b.mqtt.url, dlq, { count: 1, timeoutMs: 20_000 });
+    await sub.ready;
+    // Ten 1,000-byte messages would make a 10 kB batch, which Kafka would refuse as a whole.
+    const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
+    await client.publishAsync(mt, Buffer.alloc(5_000, 120), { qos: 1 });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => client.publishAsync(mt, `${i}`.padEnd(1_000, "."), { qos: 1 })));
+    await client.endAsync();
+    const [dead] = await sub.done;
+    assert.equal(dead!.payload.length, 5_000);
+    assert.match(new Map(dead!.userProperties).get("dlq-reason")!, new RegExp(`^oversize: \\d+ bytes as a Kafka record, limit 2939 \\(topic ${topic} has max.message.bytes 3000\\)$`));
+    const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 10, timeoutMs: 15_000 });
+    assert.deepEqual(recs.map((r) => r.value!.split(".")[0]).sort(), ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    const s = c.m2k[0]!.stats;
+    assert.equal(s.deadLettered, 1);
+    assert.equal(s.sendErrors, 0, "Kafka refused nothing: no batch was split and sent again");
+    assert.ok(s.maxBatch <= 2, `batches of at most two 1 kB records under a 3,000-byte limit, got ${s.maxBatch}`);
+  });
+
   it("mqttToKafka: an oversize message to a Kafka dead-letter topic keeps the headers and records the size", async () => {
     const topic = uniqueName("dlk");
     const dlq = uniqueName("dlk-dead");
