@@ -28,6 +28,9 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
   /** Batches being processed, and who waits for none. */
   private active = 0;
   private idle: (() => void) | undefined;
+  /** Resolved when the drain hands over to kafkajs' stop(); batches fetched during the drain wait for it. */
+  private readonly stopped: Promise<void>;
+  private releaseSkipped!: () => void;
   private unhook: (() => void) | undefined;
   /** Ours in the group, from the last join: the rejoin hook runs for every member of the group in this process. */
   private memberId = "";
@@ -39,6 +42,7 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
     private readonly s: ConsumerSettings,
     private readonly log: Logger,
   ) {
+    this.stopped = new Promise<void>((r) => (this.releaseSkipped = r));
     c.on(c.events.GROUP_JOIN, (e) => {
       this.memberId = e.payload.memberId;
       // After a rebalance, never commit for partitions another member now owns.
@@ -53,8 +57,8 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
 
   /**
    * Commits what was delivered since the last commit. On the timer a failure is retried on the next
-   * tick; the drain's `final` commit has no next tick, so it retries here and then says what will be
-   * delivered again.
+   * tick; a `final` commit (drain, rebalance) has no next tick, so it retries here and then says what
+   * will be delivered again.
    */
   private commit(final = false): Promise<void> {
     this.committing = this.committing.then(async () => {
@@ -70,7 +74,7 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
           if (final && attempt < FINAL_COMMIT_ATTEMPTS) continue;
           this.commits.restore(offsets);
           const err = (e as Error).message;
-          if (final) this.log.error({ err, offsets: list() }, "final offset commit failed: records after the last committed offsets will be delivered again");
+          if (final) this.log.error({ err, offsets: list() }, "offset commit failed: records after the last committed offsets will be delivered again");
           else this.log.warn({ err, partitions: offsets.length }, "offset commit failed; retrying on the next interval");
           return;
         }
@@ -93,8 +97,9 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.s.partitionsConsumedConcurrently,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        // Fetched before the drain began: left unresolved, so it is fetched again after a restart.
-        if (this.stopping) return;
+        // Fetched during the drain: not published, and left unresolved, so the group resumes from the
+        // committed offset. Held until stop(), or kafkajs would fetch the same records again at once.
+        if (this.stopping) return this.stopped;
         this.active++;
         try {
           await onBatch({
@@ -136,6 +141,7 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
     this.idle = undefined;
     await this.commit(true);
     this.unhook?.();
+    this.releaseSkipped();
     await this.c.stop();
     await this.c.disconnect();
   }
