@@ -13,6 +13,7 @@ import { KafkaJsPort } from "./ports/kafka-port";
 import { MqttJsPort } from "./ports/mqtt-port";
 import { kafkaAuth, mqttSettings, isEventHubs, splitEndpoints } from "./ports/connection-settings";
 import type { Logger } from "./logger";
+import { withTimeout } from "./core/timeout";
 
 export interface CheckLine {
   ok: boolean;
@@ -38,11 +39,6 @@ function capturingLogger(): { log: Logger; errors: string[] } {
     },
   });
   return { log: pino({ level: "error" }, sink), errors };
-}
-
-function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s (${what})`)), ms)))]).finally(() => clearTimeout(t));
 }
 
 export async function runChecks(config: ConnectorConfig, secretsDir: string, timeoutMs = 15_000): Promise<CheckLine[]> {
@@ -89,7 +85,7 @@ export async function runChecks(config: ConnectorConfig, secretsDir: string, tim
       return x.deadLetter?.kafkaTopic ? [x.kafkaTopic, x.deadLetter.kafkaTopic] : [x.kafkaTopic];
     }))];
     try {
-      const found = await timeout(kafka.describeTopics(topics), timeoutMs, spec.kafkaConnection.endpoint);
+      const found = await withTimeout(kafka.describeTopics(topics), timeoutMs, spec.kafkaConnection.endpoint);
       add(true, "Kafka connection", `${spec.kafkaConnection.endpoint} (${auth.describe})`);
       for (const t of topics) {
         const n = found.get(t);
@@ -127,7 +123,7 @@ export async function runChecks(config: ConnectorConfig, secretsDir: string, tim
         }, 100);
       });
       try {
-        await timeout(Promise.race([sub.start(), refused]), timeoutMs, mqttConn.url);
+        await withTimeout(Promise.race([sub.start(), refused]), timeoutMs, mqttConn.url);
         if (!connected) add(true, "MQTT connection", `${mqttConn.url} (${mqttConn.describe}), MQTT v5`);
         connected = true;
         if (f.route) add(true, `MQTT subscription ${f.filter}`, `granted at QoS ${f.qos} for ${f.route}`);

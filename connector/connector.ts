@@ -3,6 +3,7 @@ import type { KafkaConnectorTopicMapResource, RouteResolved } from "./config/sch
 import { SecretStore } from "./config/secrets";
 import { ConnectorError } from "./core/errors";
 import { backoffMs, sleep } from "./core/backoff";
+import { withTimeout } from "./core/timeout";
 import type { Logger } from "./logger";
 import { ConnectorMetrics } from "./metrics";
 import { KafkaJsPort } from "./ports/kafka-port";
@@ -235,16 +236,12 @@ export class Connector {
 
   private async fetchTopicLimits(maps: KafkaConnectorTopicMapResource[]): Promise<Map<string, number>> {
     const topics = maps.flatMap((m) => m.spec.routes.flatMap((r) => (r.mqttToKafka ? [r.mqttToKafka.kafkaTopic] : [])));
-    let timer: NodeJS.Timeout | undefined;
     try {
       // Bounded: a cluster that stalls on DescribeConfigs must not hold up the start.
-      const timedOut = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${TOPIC_LIMITS_TIMEOUT_MS} ms`)), TOPIC_LIMITS_TIMEOUT_MS)));
-      return await Promise.race([this.ports.kafka.maxMessageBytes(topics), timedOut]);
+      return await withTimeout(this.ports.kafka.maxMessageBytes(topics), TOPIC_LIMITS_TIMEOUT_MS, "DescribeConfigs");
     } catch (e) {
       this.log.info({ err: (e as Error).message }, "topics' max.message.bytes unknown; records Kafka refuses as too large are isolated and dead-lettered when they are refused");
       return new Map();
-    } finally {
-      clearTimeout(timer);
     }
   }
 
