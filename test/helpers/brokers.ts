@@ -6,6 +6,7 @@ import { KafkaBroker, MosquittoBroker, startKafka, startMosquitto } from '../../
 
 export * from './kcat';
 export * from './mosquitto-clients';
+export * from './kafka-admin';
 
 export interface SharedBrokers {
   /** Plaintext plus SASL (PLAIN/SCRAM) and mTLS listeners. */

@@ -3,11 +3,10 @@
 // scale-out) from delivering messages twice. The first test caught that kafkajs'
 // consumer.commitOffsets silently does nothing once stop() has begun.
 import { strict as assert } from "node:assert";
-import { Kafka, logLevel } from "kafkajs";
 import { KafkaJsPort } from "../../connector/ports/kafka-port";
 import { createLogger } from "../../connector/logger";
 import type { ConsumerBatch } from "../../connector/ports/types";
-import { kcatProduce, sharedBrokers, uniqueName, type SharedBrokers } from "../helpers/brokers";
+import { committedOffsets, kcatProduce, sharedBrokers, uniqueName, withKafkaAdmin, type SharedBrokers } from "../helpers/brokers";
 import { waitFor } from "../helpers/connector";
 
 describe("Kafka consumer port: commits on drain and rebalance (real Kafka)", function () {
@@ -18,16 +17,7 @@ describe("Kafka consumer port: commits on drain and rebalance (real Kafka)", fun
     b = await sharedBrokers();
   });
 
-  async function committed(groupId: string, topic: string): Promise<Map<number, number>> {
-    const admin = new Kafka({ brokers: [b.kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return new Map((t?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const committed = (groupId: string, topic: string) => committedOffsets(b.kafka.bootstrap, groupId, topic);
 
   function consumerPort(group: string, partitionsConsumedConcurrently: number): KafkaJsPort {
     return new KafkaJsPort(
@@ -45,15 +35,17 @@ describe("Kafka consumer port: commits on drain and rebalance (real Kafka)", fun
     );
   }
 
-  async function groupSize(groupId: string): Promise<number> {
-    const admin = new Kafka({ brokers: [b.kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
+  /** Members of a group that has settled (Stable), else 0. */
+  function groupSize(groupId: string): Promise<number> {
+    return withKafkaAdmin(b.kafka.bootstrap, async (admin) => {
       const { groups } = await admin.describeGroups([groupId]);
       return groups[0]?.state === "Stable" ? groups[0].members.length : 0;
-    } finally {
-      await admin.disconnect();
-    }
+    });
+  }
+
+  /** `perPartition` records into each partition, in partition order. */
+  function produce(topic: string, partitions: number, perPartition: number): Promise<void> {
+    return kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: partitions * perPartition }, (_, i) => ({ value: `m${i}`, partition: Math.floor(i / perPartition) })));
   }
 
   it("commits the offsets of batches still running when disconnect() is called, on every partition", async () => {
@@ -65,8 +57,7 @@ describe("Kafka consumer port: commits on drain and rebalance (real Kafka)", fun
     const consumer = port.consumer(group, topic);
     try {
       const perPartition = 4;
-      const records = Array.from({ length: partitions * perPartition }, (_, i) => ({ value: `m${i}`, partition: Math.floor(i / perPartition) }));
-      await kcatProduce(b.kafka.bootstrap, topic, records);
+      await produce(topic, partitions, perPartition);
 
       // Hold every batch until disconnect() has begun, as PUBACKs still outstanding at SIGTERM would.
       const held: ConsumerBatch[] = [];
@@ -94,6 +85,7 @@ describe("Kafka consumer port: commits on drain and rebalance (real Kafka)", fun
       await port.close();
     }
   });
+
   it("commits before a rebalance, so a member joining the group does not deliver again what was delivered", async function () {
     this.timeout(90_000);
     const topic = uniqueName("rebal");
@@ -101,7 +93,7 @@ describe("Kafka consumer port: commits on drain and rebalance (real Kafka)", fun
     const partitions = 2;
     const perPartition = 5;
     await b.kafka.createTopic(topic, partitions);
-    await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: partitions * perPartition }, (_, i) => ({ value: `m${i}`, partition: Math.floor(i / perPartition) })));
+    await produce(topic, partitions, perPartition);
     const portA = consumerPort(group, partitions);
     const portB = consumerPort(group, partitions);
     const a = portA.consumer(group, topic);

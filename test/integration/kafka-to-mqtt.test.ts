@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
-import { Kafka, logLevel } from "kafkajs";
-import { uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { committedOffsets, uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
 import { connectorFixture, startTestConnector, plainConnectorSpec, waitFor } from "../helpers/connector";
 
 describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
@@ -17,15 +16,9 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     return r.connector;
   }
 
+  /** Partition 0's committed offset (-1: none). */
   async function committedOffset(groupId: string, topic: string): Promise<number> {
-    const admin = new Kafka({ brokers: [b.kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return Number(t?.partitions[0]?.offset ?? -1);
-    } finally {
-      await admin.disconnect();
-    }
+    return (await committedOffsets(b.kafka.bootstrap, groupId, topic)).get(0) ?? -1;
   }
 
   it("publishes Kafka records (written by kcat) to MQTT, seen by mosquitto_sub, with headers as user properties", async () => {
@@ -125,11 +118,8 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     assert.equal(await first.stop(10_000), true, "drain completed");
     fx.untrack(first);
 
-    const admin = new Kafka({ brokers: [b.kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    await admin.disconnect();
-    assert.deepEqual(offsets[0]!.partitions.map((p) => Number(p.offset)).sort(), [100, 100], "drain committed everything that was PUBACKed");
+    const offsets = await committedOffsets(b.kafka.bootstrap, group, topic);
+    assert.deepEqual([...offsets.values()].sort(), [100, 100], "drain committed everything that was PUBACKed");
 
     await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: 100 }, (_, i) => ({ value: `n${200 + i}`, partition: i % 2 })));
     await start(map);
