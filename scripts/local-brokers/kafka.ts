@@ -6,7 +6,8 @@ import { Kafka, logLevel, ITopicConfig } from 'kafkajs';
 import { CertPaths, testCerts } from './certs';
 import { kafkaLibsDir } from './kafka-dist';
 import { freePorts } from './ports';
-import { ManagedProcess, tailFile, waitReady } from './proc';
+import { BrokerProcess } from './broker-process';
+import { ManagedProcess, tailFile } from './proc';
 
 export interface KafkaOptions {
   /** Where logs, config and the log dirs live. Default: a fresh temp dir. */
@@ -99,25 +100,25 @@ function saslUserFor(dataDir: string): SaslUser {
   return user;
 }
 
-class LocalKafka implements KafkaBroker {
+class LocalKafka extends BrokerProcess implements KafkaBroker {
   readonly bootstrap: string;
   readonly saslBootstrap?: string;
   readonly sslBootstrap?: string;
   readonly logFile: string;
-  private proc: ManagedProcess | undefined;
   private readonly configFile: string;
   private readonly log4jFile: string;
   private readonly logDirs: string;
 
   constructor(
     private readonly opts: KafkaOptions,
-    readonly dataDir: string,
-    private readonly ownsDir: boolean,
+    dataDir: string,
+    ownsDir: boolean,
     private readonly libs: string,
     private readonly ports: Ports,
     readonly saslUser: SaslUser | undefined,
     readonly certs: CertPaths | undefined,
   ) {
+    super(dataDir, ownsDir, opts.stopTimeoutMs ?? 30_000);
     this.bootstrap = `${HOST}:${ports.plain}`;
     if (ports.sasl) this.saslBootstrap = `${HOST}:${ports.sasl}`;
     if (ports.ssl) this.sslBootstrap = `${HOST}:${ports.ssl}`;
@@ -125,10 +126,6 @@ class LocalKafka implements KafkaBroker {
     this.configFile = path.join(dataDir, 'server.properties');
     this.log4jFile = path.join(dataDir, 'log4j.properties');
     this.logDirs = path.join(dataDir, 'kraft-logs');
-  }
-
-  get running(): boolean {
-    return this.proc?.running ?? false;
   }
 
   async start(): Promise<void> {
@@ -150,23 +147,9 @@ class LocalKafka implements KafkaBroker {
       'kafka.Kafka',
       this.configFile,
     ];
-    fs.appendFileSync(this.logFile, `\n[harness] ${new Date().toISOString()} starting kafka on ${this.bootstrap}\n`);
-    const proc = new ManagedProcess('java', args, this.logFile);
-    this.proc = proc;
-    await waitReady('Kafka', proc, this.logFile, this.opts.startTimeoutMs ?? 60_000, () => this.probe());
-  }
-
-  async stop(): Promise<void> {
-    await this.proc?.stop(this.opts.stopTimeoutMs ?? 30_000);
-  }
-
-  async kill(): Promise<void> {
-    await this.proc?.kill();
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    if (this.ownsDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    await this.launch(`Kafka on ${this.bootstrap}`, 'java', args, this.logFile, this.opts.startTimeoutMs ?? 60_000, () =>
+      this.probe(),
+    );
   }
 
   async createTopic(name: string, partitions = 1, configs: Record<string, string> = {}): Promise<void> {

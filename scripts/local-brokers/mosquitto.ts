@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { CertPaths, testCerts } from './certs';
 import { freePorts } from './ports';
-import { findBinary, ManagedProcess, waitReady } from './proc';
+import { BrokerProcess } from './broker-process';
+import { findBinary } from './proc';
 
 const run = promisify(execFile);
 
@@ -84,7 +85,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   return broker;
 }
 
-class LocalMosquitto implements MosquittoBroker {
+class LocalMosquitto extends BrokerProcess implements MosquittoBroker {
   readonly host = HOST;
   readonly port: number;
   readonly url: string;
@@ -93,18 +94,18 @@ class LocalMosquitto implements MosquittoBroker {
   readonly mtlsPort?: number;
   readonly mtlsUrl?: string;
   readonly logFile: string;
-  private proc: ManagedProcess | undefined;
   private readonly confFile: string;
 
   constructor(
     private readonly opts: MosquittoOptions,
     private readonly binary: string,
-    readonly dataDir: string,
-    private readonly ownsDir: boolean,
+    dataDir: string,
+    ownsDir: boolean,
     ports: number[],
     readonly user: MqttUser | undefined,
     readonly certs: CertPaths | undefined,
   ) {
+    super(dataDir, ownsDir, opts.stopTimeoutMs ?? 10_000);
     this.port = ports[0];
     this.url = `mqtt://${HOST}:${this.port}`;
     if (certs) {
@@ -118,29 +119,10 @@ class LocalMosquitto implements MosquittoBroker {
     fs.writeFileSync(this.confFile, this.config());
   }
 
-  get running(): boolean {
-    return this.proc?.running ?? false;
-  }
-
   async start(): Promise<void> {
     if (this.running) return;
-    fs.appendFileSync(this.logFile, `\n[harness] ${new Date().toISOString()} starting mosquitto on ${this.url}\n`);
-    const proc = new ManagedProcess(this.binary, ['-c', this.confFile], this.logFile);
-    this.proc = proc;
-    await waitReady('mosquitto', proc, this.logFile, this.opts.startTimeoutMs ?? 15_000, () => this.probe());
-  }
-
-  async stop(): Promise<void> {
-    await this.proc?.stop(this.opts.stopTimeoutMs ?? 10_000);
-  }
-
-  async kill(): Promise<void> {
-    await this.proc?.kill();
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    if (this.ownsDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    const timeout = this.opts.startTimeoutMs ?? 15_000;
+    await this.launch(`mosquitto on ${this.url}`, this.binary, ['-c', this.confFile], this.logFile, timeout, () => this.probe());
   }
 
   /** Ready means a real MQTT v5 CONNECT gets a CONNACK, not just an open port. */
