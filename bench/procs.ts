@@ -189,8 +189,10 @@ export interface ConnectorOptions {
   cpuProfDir?: string;
   profName?: string;
   extraArgs?: string[];
-  /** Flags for node itself, e.g. --trace-gc. */
+  /** Flags for node itself: the image's (bench/connector-runtime.ts), plus any for experiments. */
   nodeArgs?: string[];
+  /** A memory cgroup to start the connector in (its pid is written to cgroup.procs before exec). */
+  cgroupDir?: string;
   /** The connector's cli.js; default BENCH_CONNECTOR_CLI, else this build's. */
   cli?: string;
 }
@@ -232,7 +234,11 @@ ${o.topicMapSpec}
     );
     const httpPort = await freePort();
     const prof = o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir, ...(o.profName ? ["--cpu-prof-name", `${o.profName}.cpuprofile`] : [])] : [];
-    const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), ...prof, o.cli ?? CLI, "--config", dir, "--secrets-dir", dir, "--http-port", String(httpPort), ...(o.extraArgs ?? [])], {
+    const argv = [process.execPath, ...(o.nodeArgs ?? []), ...prof, o.cli ?? CLI, "--config", dir, "--secrets-dir", dir, "--http-port", String(httpPort), ...(o.extraArgs ?? [])];
+    // The shell joins the cgroup and then execs node, so the limit applies from node's first
+    // allocation (it sizes the heap at start-up) and the pid sampled from /proc is node's.
+    const [cmd, ...args] = o.cgroupDir ? ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', o.cgroupDir, ...argv] : argv;
+    const proc = spawn(cmd!, args, {
       stdio: ["ignore", process.env["BENCH_LOG_LEVEL"] ? "inherit" : "ignore", "inherit"],
     });
     live.add(proc);

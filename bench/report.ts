@@ -79,6 +79,8 @@ export interface BenchResults {
     loadAvgStart: number[];
     loadAvgEnd: number[];
   };
+  /** Node flags and memory limit the connector ran with (bench/connector-runtime.ts). */
+  connectorRuntime: string;
   ceilings: CeilingResult[];
   scenarios: ScenarioResult[];
   targets: TargetResult[];
@@ -95,6 +97,8 @@ export function toMarkdown(r: BenchResults): string {
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.kernel}, Node ${m.node}, ${m.mosquitto}, ${m.kafka}. ` +
       `Mosquitto, Kafka, the load generator, the readers and the connector all share these ${m.cpus} cores. ` +
       `Load average ${m.loadAvgStart.join(" / ")} at the start, ${m.loadAvgEnd.join(" / ")} at the end. Wall time ${r.wallSeconds} s.`,
+    "",
+    `Connector: ${r.connectorRuntime}.`,
     "",
   );
   lines.push(

@@ -12,7 +12,8 @@
  * same batch sizes, compression and acks; (3) raw kafkajs consumer feeding a raw mqtt.js publisher.
  *
  * Options: --quick (the two target scenarios, smaller counts: about a minute), --only ID[,ID...],
- * --latency-seconds N (default 6, quick 3), --out DIR (default bench/results).
+ * --latency-seconds N (default 6, quick 3), --out DIR (default bench/results), --memory-limit MIB|none
+ * (default: the KafkaConnector component's default limit; see bench/connector-runtime.ts).
  * BENCH_CPU_PROF=DIR writes a V8 CPU profile of each connector run into DIR.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -25,6 +26,7 @@ import { startLocalBrokers, KAFKA_VERSION, type LocalBrokers } from "../scripts/
 import { nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
 import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker, type Worker } from "./procs";
 import { batchingOf, ceilingBatch, describe, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
+import { connectorRuntime, DEFAULT_LIMIT_MIB, type ConnectorRuntime } from "./connector-runtime";
 import { toMarkdown, toSvg, type BenchResults, type CeilingResult, type ScenarioResult, type TargetResult } from "./report";
 
 const { values } = parseArgs({
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     "latency-seconds": { type: "string" },
     out: { type: "string" },
     "mosquitto-inflight": { type: "string" },
+    "memory-limit": { type: "string" },
   },
 });
 const QUICK = values.quick ?? false;
@@ -217,8 +220,9 @@ async function startConnector(s: Scenario, route: string): Promise<ConnectorProc
     mqttPort: brokers.mqtt.port,
     topicMapSpec: topicMapSpec(s, route),
     ...(prof ? { cpuProfDir: resolve(prof), profName: s.id } : {}),
-    // Flags for node itself (e.g. heap limits, --trace-gc), for experiments; the image sets none.
-    nodeArgs: (process.env["BENCH_NODE_ARGS"] ?? "").split(/\s+/).filter(Boolean),
+    // BENCH_NODE_ARGS: more flags for node (e.g. --trace-gc), after the image's, for experiments.
+    nodeArgs: [...runtime.nodeArgs, ...(process.env["BENCH_NODE_ARGS"] ?? "").split(/\s+/).filter(Boolean)],
+    ...(runtime.cgroupDir ? { cgroupDir: runtime.cgroupDir } : {}),
   });
 }
 
@@ -455,7 +459,19 @@ function machine(): BenchResults["machine"] {
   };
 }
 
+let runtime: ConnectorRuntime;
+
+function memoryLimit(): number | undefined {
+  const v = values["memory-limit"];
+  if (v === undefined) return DEFAULT_LIMIT_MIB;
+  if (v === "none") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 64) throw new Error(`--memory-limit ${v}: expected MiB as a whole number ≥ 64, or "none"`);
+  return n;
+}
+
 async function main(): Promise<void> {
+  runtime = connectorRuntime(resolve(__dirname, "..", ".."), memoryLimit());
   let list = scenarios(QUICK);
   if (values.only) {
     const ids = new Set(values.only.split(","));
@@ -466,6 +482,7 @@ async function main(): Promise<void> {
   const m = machine();
   log(`mqtt-kafka-connector benchmark${QUICK ? " (quick)" : ""}: ${list.length} scenarios, latency passes of ${LATENCY_SECONDS} s`);
   log(`machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, load average ${m.loadAvgStart.join(" ")}; brokers, load generator and connector share these cores`);
+  log(`connector: ${runtime.describe}`);
   log("starting Mosquitto and Kafka...");
   brokers = await startLocalBrokers({ mqtt: { extraConfig: MOSQUITTO_EXTRA } });
   const kafka = new Kafka({ brokers: [brokers.kafka.bootstrap], logLevel: logLevel.NOTHING });
@@ -484,6 +501,7 @@ async function main(): Promise<void> {
   } finally {
     await admin.disconnect().catch(() => undefined);
     await brokers.stop();
+    runtime.dispose();
   }
   m.loadAvgEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
   const all: BenchResults = {
@@ -493,6 +511,7 @@ async function main(): Promise<void> {
     latencySeconds: LATENCY_SECONDS,
     mosquittoConfig: MOSQUITTO_EXTRA,
     machine: m,
+    connectorRuntime: runtime.describe,
     ceilings,
     scenarios: results,
     targets: targets(results),

@@ -15,6 +15,7 @@ import {
 } from "./connector-config";
 import {
   CONFIG_CHECKSUM_ANNOTATION,
+  DEFAULT_RESOURCES,
   HTTP_PORT,
   METRICS_PATH,
   connectorPodSpec,
@@ -230,10 +231,10 @@ export class KafkaConnector extends pulumi.ComponentResource {
       .output({
         r: resolved,
         audience: args.mqttTokenAudience ?? "aio-mq",
-        cpuRequest: args.cpuRequest ?? "100m",
-        memoryRequest: args.memoryRequest ?? "128Mi",
+        cpuRequest: args.cpuRequest ?? DEFAULT_RESOURCES.cpuRequest,
+        memoryRequest: args.memoryRequest ?? DEFAULT_RESOURCES.memoryRequest,
         cpuLimit: args.cpuLimit ?? "",
-        memoryLimit: args.memoryLimit ?? "512Mi",
+        memoryLimit: args.memoryLimit ?? DEFAULT_RESOURCES.memoryLimit,
         pullSecrets: pulumi.output(args.imagePullSecrets ?? []),
         grace: args.terminationGracePeriodSeconds ?? 60,
         nodeSelector: pulumi.output(args.nodeSelector ?? {}),

@@ -23,6 +23,11 @@ export const METRICS_PATH = "/metrics";
 export const RUN_AS_USER = 10001;
 export const CONTAINER_NAME = "connector";
 export const CONFIG_CHECKSUM_ANNOTATION = "mqtt-kafka-connector/config-checksum";
+/**
+ * Container resources when the component's args leave them unset. The benchmark runs the
+ * connector under this memory limit too: Node sizes its heap from it.
+ */
+export const DEFAULT_RESOURCES = { cpuRequest: "100m", memoryRequest: "128Mi", memoryLimit: "512Mi" } as const;
 
 /** What a mount directory is filled from. */
 export type MountSource =
