@@ -13,13 +13,24 @@ export function nowMs(): number {
 
 /**
  * Payload layout: [0..8) float64 send time (nowMs), [8..12) uint32 sequence, [12..16) uint32 pass id,
- * then filler. The filler is JSON-like telemetry text with random digits, so gzip and lz4 see data
- * that compresses about as well as real telemetry (roughly 2-4x), not a run of one byte.
+ * then filler: JSON-like telemetry text with random digits. Each message takes its filler from a
+ * different place in a 1 MiB pool, so that a batch compresses the way a batch of real readings
+ * does (the same keys, different values). Until 2026-11-29 every message carried the same filler,
+ * and lz4 compressed a batch about 60x, since each record repeated the one before it.
  */
 export const HEADER_BYTES = 16;
 
-export function makeFiller(size: number): Buffer {
-  const out = Buffer.alloc(Math.max(0, size - HEADER_BYTES));
+const POOL_BYTES = 1 << 20;
+
+/** Generated telemetry text for payloads of `size` bytes (header included). */
+export interface Filler {
+  pool: Buffer;
+  length: number;
+}
+
+export function makeFiller(size: number): Filler {
+  const length = Math.max(0, size - HEADER_BYTES);
+  const out = Buffer.alloc(POOL_BYTES + length);
   let seed = 0x2545f491;
   const rnd = (): number => {
     seed ^= seed << 13;
@@ -34,16 +45,19 @@ export function makeFiller(size: number): Buffer {
     i++;
   }
   out.write(text.slice(0, out.length), "latin1");
-  return out;
+  return { pool: out, length };
 }
 
 /** A fresh payload buffer (each message needs its own: clients may hold on to it). */
-export function stamp(filler: Buffer, seq: number, pass: number): Buffer {
+export function stamp(filler: Filler, seq: number, pass: number): Buffer {
   const b = Buffer.allocUnsafe(HEADER_BYTES + filler.length);
   b.writeDoubleLE(nowMs(), 0);
   b.writeUInt32LE(seq >>> 0, 8);
   b.writeUInt32LE(pass >>> 0, 12);
-  filler.copy(b, HEADER_BYTES);
+  // A multiplicative hash of the sequence spreads neighbours across the pool, further apart than
+  // lz4's 64 KB window, so no record is a copy of a recent one.
+  const at = Math.imul(seq + pass * 7919, 0x9e3779b1) >>> 12; // 0 .. 2^20-1
+  filler.pool.copy(b, HEADER_BYTES, at, at + filler.length);
   return b;
 }
 
