@@ -1,0 +1,61 @@
+import { strict as assert } from "node:assert";
+import { compressFrame } from "lz4-napi";
+import { lz4Codec } from "../../connector/ports/kafka-codecs";
+import {
+  DecompressionRatio,
+  MIN_FETCH_BYTES,
+  decompressionRatio,
+  fetchShapingInstalled,
+  rotate,
+  scaledFetchLimits,
+} from "../../connector/ports/kafkajs-fetch-shaping";
+
+const MiB = 1024 * 1024;
+
+describe("kafkajs fetch shaping", () => {
+  it("tracks decompressed bytes per compressed byte, and follows the data as it changes", () => {
+    const r = new DecompressionRatio(1000);
+    assert.equal(r.value, 1, "nothing decompressed yet");
+    r.record(100, 6000);
+    assert.equal(r.value, 60);
+    for (let i = 0; i < 60; i++) r.record(100, 100);
+    assert.ok(r.value < 1.5, `after much uncompressible data the ratio falls back (got ${r.value})`);
+    r.record(100, 50);
+    assert.ok(r.value >= 1, "never below 1");
+  });
+
+  it("divides the configured fetch limits by the ratio, down to a floor", () => {
+    const configured = { maxBytes: 4 * MiB, maxBytesPerPartition: MiB };
+    assert.deepEqual(scaledFetchLimits(configured, 1), configured);
+    assert.deepEqual(scaledFetchLimits(configured, 0.5), configured, "a ratio below 1 changes nothing");
+    assert.deepEqual(scaledFetchLimits(configured, 4), { maxBytes: MiB, maxBytesPerPartition: MiB / 4 });
+    assert.deepEqual(scaledFetchLimits(configured, 1000), { maxBytes: MIN_FETCH_BYTES, maxBytesPerPartition: MIN_FETCH_BYTES });
+  });
+
+  it("rotates a list", () => {
+    assert.deepEqual(rotate([0, 1, 2], 0), [0, 1, 2]);
+    assert.deepEqual(rotate([0, 1, 2], 1), [1, 2, 0]);
+    assert.deepEqual(rotate([0, 1, 2], 5), [2, 0, 1]);
+    assert.deepEqual(rotate([], 3), []);
+  });
+
+  it("lists partitions in a different order on each fetch of a kafkajs consumer", () => {
+    assert.ok(fetchShapingInstalled, "installed on kafkajs 2.2.4");
+    const proto = (require("kafkajs/src/consumer/consumerGroup") as {
+      prototype: { filterPartitionsByNode(this: unknown, nodeId: number, tp: Array<{ topic: string; partitions: number[] }>): Array<{ topic: string; partitions: number[] }> };
+    }).prototype;
+    // kafkajs' own method asks this for the partitions each broker leads; here broker 1 leads all.
+    const group = { findReadReplicaForPartitions: (_topic: string, partitions: number[]) => ({ 1: partitions }) };
+    const orders = [0, 1, 2, 3].map(() => proto.filterPartitionsByNode.call(group, 1, [{ topic: "t", partitions: [0, 1, 2] }])[0]!.partitions);
+    assert.deepEqual(orders, [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 1, 2]]);
+  });
+
+  it("counts what the lz4 codec inflates in the process-wide ratio", async () => {
+    const raw = Buffer.alloc(512 * 1024, "telemetry ");
+    const frame = await compressFrame(raw);
+    const before = decompressionRatio.value;
+    const out = await lz4Codec().decompress(frame);
+    assert.equal(out.length, raw.length);
+    assert.ok(decompressionRatio.value > before, `ratio rose from ${before} (got ${decompressionRatio.value})`);
+  });
+});
