@@ -15,10 +15,15 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { Kafka, logLevel, CompressionTypes, CompressionCodecs, type Message } from "kafkajs";
-import { lz4Codec } from "../connector/ports/kafka-codecs";
+import { compressFrame, decompressFrame } from "lz4-napi";
 import { makeFiller, nowMs, readStamp, stamp, summarize, TimelineRecorder, type WorkerResult } from "./common";
 
-CompressionCodecs[CompressionTypes.LZ4] = lz4Codec;
+// The raw clients get plain lz4-napi, not the connector's codec module: that one also brings the
+// connector's fetch shaping and allocator setting, and the ceilings are meant to be stock clients.
+CompressionCodecs[CompressionTypes.LZ4] = () => ({
+  compress: (encoder: { buffer: Buffer }) => compressFrame(encoder.buffer),
+  decompress: (buffer: Buffer) => decompressFrame(buffer),
+});
 
 const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, lz4: CompressionTypes.LZ4 } as const;
 type Compression = keyof typeof COMPRESSION;
