@@ -76,7 +76,8 @@ interface ConsumerGroupLike extends FetchLimits {
 }
 
 const configuredLimits = new WeakMap<object, FetchLimits>();
-const fetchCounts = new WeakMap<object, number>();
+/** Fetches per consumer and broker: each broker's fetcher calls on its own, so one count per broker keeps every rotation step. */
+const fetchCounts = new WeakMap<object, Map<number, number>>();
 
 function install(): boolean {
   try {
@@ -93,8 +94,10 @@ function install(): boolean {
       return fetch.call(this, nodeId);
     };
     proto.filterPartitionsByNode = function (this: ConsumerGroupLike, nodeId: number, topicPartitions: TopicPartitions[]): TopicPartitions[] {
-      const n = fetchCounts.get(this) ?? 0;
-      fetchCounts.set(this, n + 1);
+      let counts = fetchCounts.get(this);
+      if (!counts) fetchCounts.set(this, (counts = new Map()));
+      const n = counts.get(nodeId) ?? 0;
+      counts.set(nodeId, n + 1);
       const own = filter.call(this, nodeId, topicPartitions);
       return rotate(own, n).map(({ topic, partitions }) => ({ topic, partitions: rotate(partitions, n) }));
     };

@@ -50,6 +50,20 @@ describe("kafkajs fetch shaping", () => {
     assert.deepEqual(orders, [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 1, 2]]);
   });
 
+  it("rotates each broker's partitions on that broker's own fetches", () => {
+    const proto = (require("kafkajs/src/consumer/consumerGroup") as {
+      prototype: { filterPartitionsByNode(this: unknown, nodeId: number, tp: Array<{ topic: string; partitions: number[] }>): Array<{ topic: string; partitions: number[] }> };
+    }).prototype;
+    // Broker 1 leads partitions 0 and 2, broker 2 leads 1 and 3; their fetchers alternate.
+    const leaders: Record<number, number[]> = { 1: [0, 2], 2: [1, 3] };
+    const group = { findReadReplicaForPartitions: () => leaders };
+    const tp = [{ topic: "t", partitions: [0, 1, 2, 3] }];
+    const seen: number[][] = [];
+    for (let i = 0; i < 4; i++) for (const node of [1, 2]) seen.push(proto.filterPartitionsByNode.call(group, node, tp)[0]!.partitions);
+    assert.deepEqual(seen.filter((_, i) => i % 2 === 0), [[0, 2], [2, 0], [0, 2], [2, 0]], "broker 1 alternates its two partitions");
+    assert.deepEqual(seen.filter((_, i) => i % 2 === 1), [[1, 3], [3, 1], [1, 3], [3, 1]], "broker 2 alternates its two partitions");
+  });
+
   it("counts what the lz4 codec inflates in the process-wide ratio", async () => {
     const raw = Buffer.alloc(512 * 1024, "telemetry ");
     const frame = await compressFrame(raw);
