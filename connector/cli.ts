@@ -9,6 +9,7 @@ import { startHttpServer } from "./http-server";
 import { resolveInstanceIndex } from "./instance";
 import { watchConfig } from "./config/watch";
 import { runChecks, formatReport } from "./check";
+import { applyHeapGrowth } from "./heap-growth";
 
 export const EXIT = { ok: 0, drainIncomplete: 1, config: 2, startup: 3, usage: 64 } as const;
 
@@ -221,6 +222,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 if (require.main === module) {
+  applyHeapGrowth();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
