@@ -16,6 +16,8 @@
  *    above the limits, so every partition makes progress when its turn comes first.
  */
 
+import { consumerGroupPrototype } from "./kafkajs-internals";
+
 /** Decompressed bytes per compressed byte over the recent record batches of this process. */
 export class DecompressionRatio {
   private inBytes = 0;
@@ -81,12 +83,10 @@ const fetchCounts = new WeakMap<object, Map<number, number>>();
 
 function install(): boolean {
   try {
-    const version = (require("kafkajs/package.json") as { version?: string }).version;
-    if (version !== "2.2.4") return false;
-    const proto = (require("kafkajs/src/consumer/consumerGroup") as { prototype: ConsumerGroupLike }).prototype;
-    const fetch = proto.fetch;
-    const filter = proto.filterPartitionsByNode;
-    if (typeof fetch !== "function" || typeof filter !== "function") return false;
+    const proto = consumerGroupPrototype<ConsumerGroupLike>();
+    const fetch = proto?.fetch;
+    const filter = proto?.filterPartitionsByNode;
+    if (!proto || typeof fetch !== "function" || typeof filter !== "function") return false;
     proto.fetch = function (this: ConsumerGroupLike, nodeId: number): Promise<unknown[]> {
       let configured = configuredLimits.get(this);
       if (!configured) configuredLimits.set(this, (configured = { maxBytes: this.maxBytes, maxBytesPerPartition: this.maxBytesPerPartition }));

@@ -25,6 +25,7 @@
  * loaded (an embedder imported it first), the grouping stays as it was: the fixes are for speed only.
  */
 import Module from "node:module";
+import { isCheckedKafkajs } from "./kafkajs-internals";
 
 interface GroupArgs {
   topic: string;
@@ -157,8 +158,7 @@ function preload(request: string, exports: unknown): boolean {
 
 function install(): boolean {
   try {
-    const version = (require("kafkajs/package.json") as { version?: string }).version;
-    if (version !== "2.2.4") return false;
+    if (!isCheckedKafkajs()) return false;
     patchEncoder(require("kafkajs/src/protocol/encoder") as EncoderClass);
     // Both are captured by the modules that require them when those load; once kafkajs is loaded, it is too late.
     if (require.cache[require.resolve("kafkajs/src/producer/sendMessages")]) return false;

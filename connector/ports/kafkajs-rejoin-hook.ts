@@ -11,6 +11,8 @@
  * get the rejoining member's id (empty on a first join), since one process may hold several members
  * of a group and each should commit only its own offsets.
  */
+import { consumerGroupPrototype } from "./kafkajs-internals";
+
 type Hook = (memberId: string) => Promise<void>;
 
 const hooks = new Map<string, Set<Hook>>();
@@ -23,11 +25,9 @@ interface ConsumerGroupLike {
 
 function install(): boolean {
   try {
-    const version = (require("kafkajs/package.json") as { version?: string }).version;
-    if (version !== "2.2.4") return false;
-    const proto = (require("kafkajs/src/consumer/consumerGroup") as { prototype: ConsumerGroupLike }).prototype;
-    const original = proto.joinAndSync;
-    if (typeof original !== "function") return false;
+    const proto = consumerGroupPrototype<ConsumerGroupLike>();
+    const original = proto?.joinAndSync;
+    if (!proto || typeof original !== "function") return false;
     proto.joinAndSync = async function (this: ConsumerGroupLike): Promise<void> {
       const set = hooks.get(this.groupId);
       const member = this.memberId ?? "";
