@@ -3,7 +3,9 @@ import { compressFrame } from "lz4-napi";
 import { lz4Codec } from "../../connector/ports/kafka-codecs";
 import {
   DecompressionRatio,
+  MAX_RECORDS_PER_FETCH,
   MIN_FETCH_BYTES,
+  RecordSize,
   decompressionRatio,
   fetchShapingInstalled,
   rotate,
@@ -30,6 +32,31 @@ describe("kafkajs fetch shaping", () => {
     assert.deepEqual(scaledFetchLimits(configured, 0.5), configured, "a ratio below 1 changes nothing");
     assert.deepEqual(scaledFetchLimits(configured, 4), { maxBytes: MiB, maxBytesPerPartition: MiB / 4 });
     assert.deepEqual(scaledFetchLimits(configured, 1000), { maxBytes: MIN_FETCH_BYTES, maxBytesPerPartition: MIN_FETCH_BYTES });
+  });
+
+  it("lowers the byte limits to about MAX_RECORDS_PER_FETCH records when records are small", () => {
+    const configured = { maxBytes: 4 * MiB, maxBytesPerPartition: MiB };
+    const small = scaledFetchLimits(configured, 1, 112);
+    assert.equal(small.maxBytes, MAX_RECORDS_PER_FETCH * 112);
+    assert.equal(small.maxBytesPerPartition, MiB, "a partition may still fill what the total allows");
+    assert.deepEqual(scaledFetchLimits(configured, 1, 16_396), configured, "16 KB records: the byte limits bind first");
+    assert.deepEqual(scaledFetchLimits(configured, 1, undefined), configured, "no records seen yet");
+    // Compressed 4 times: the budget is in uncompressed bytes, the limits count what is stored.
+    assert.equal(scaledFetchLimits(configured, 4, 112).maxBytes, Math.floor((MAX_RECORDS_PER_FETCH * 112) / 4));
+    assert.equal(scaledFetchLimits(configured, 1, 1).maxBytes, MIN_FETCH_BYTES, "never below the floor");
+  });
+
+  it("estimates stored bytes per record from a sample of each fetched batch", () => {
+    const size = new RecordSize();
+    assert.equal(size.value, undefined);
+    const rec = (value: number, headers?: Record<string, Buffer>) => ({ key: null, value: Buffer.alloc(value), ...(headers ? { headers } : {}) });
+    size.sample([{ messages: Array.from({ length: 500 }, () => rec(100)) }, { messages: [] }]);
+    assert.equal(size.value, 112, "value plus 12 bytes of framing");
+    size.sample([{ messages: [rec(100, { "mqtt.topic": Buffer.from("a/b") })] }]);
+    assert.ok(size.value! > 112, `headers count (got ${size.value})`);
+    // A topic whose records grow: the estimate follows rather than averaging over all time.
+    for (let i = 0; i < 1000; i++) size.sample([{ messages: Array.from({ length: 32 }, () => rec(16_384)) }]);
+    assert.ok(size.value! > 16_300, `follows larger records (got ${size.value})`);
   });
 
   it("rotates a list", () => {
