@@ -123,7 +123,8 @@ export class KafkaJsPort implements KafkaPort {
       // then, so smaller fetches mean more idle gaps: 512 KiB per partition cost a quarter of the
       // 16 KB throughput. The total cap bounds memory on topics with many partitions (32 on a
       // large event hub would otherwise be 32 MiB per fetch). Both are divided by the compression
-      // ratio seen so far, and the partition order rotates per fetch (kafkajs-fetch-shaping.ts).
+      // ratio seen so far, capped at about 10,000 records of the sizes seen, and the partition
+      // order rotates per fetch (kafkajs-fetch-shaping.ts).
       maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
       maxBytes: FETCH_MAX_BYTES,
     });
