@@ -1,15 +1,17 @@
 // Kafka's fetch limits count compressed bytes and kafkajs decompresses a whole fetch at once, so a
 // very compressible topic used to put many times the limit in memory. The consumer port scales its
-// limits by the ratio it has seen (connector/ports/kafkajs-fetch-shaping.ts).
+// limits by the ratio it has seen, and caps a fetch at about MAX_RECORDS_PER_FETCH records of the
+// sizes it has seen (connector/ports/kafkajs-fetch-shaping.ts).
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { KafkaJsPort } from "../../connector/ports/kafka-port";
 import { createLogger } from "../../connector/logger";
-import { decompressionRatio } from "../../connector/ports/kafkajs-fetch-shaping";
+import { MAX_RECORDS_PER_FETCH, topicShape } from "../../connector/ports/kafkajs-fetch-shaping";
+import { consumerGroupPrototype } from "../../connector/ports/kafkajs-internals";
 import { kcatProduce, sharedBrokers, uniqueName, type SharedBrokers } from "../helpers/brokers";
 import { waitFor } from "../helpers/connector";
 
-describe("Kafka consumer port: fetch limits follow the compression ratio (real Kafka, lz4 from kcat)", function () {
+describe("Kafka consumer port: fetch limits follow the compression ratio and the record size (real Kafka, kcat)", function () {
   this.timeout(120_000);
   let b: SharedBrokers;
   before(async function () {
@@ -36,10 +38,10 @@ describe("Kafka consumer port: fetch limits follow the compression ratio (real K
   }
 
   /** Drains `topic` from the start; returns the size of the largest batch kafkajs handed over. */
-  async function drain(topic: string): Promise<number> {
+  async function drain(topic: string, partitions = PARTITIONS, total = PARTITIONS * PER_PARTITION): Promise<number> {
     const group = uniqueName("shape-g");
     const port = new KafkaJsPort(
-      { brokers: [b.kafka.bootstrap], clientId: group, eventHubs: false, offsetReset: "earliest", commitIntervalMs: 1000, partitionsConsumedConcurrently: PARTITIONS, sessionTimeoutMs: 10_000 },
+      { brokers: [b.kafka.bootstrap], clientId: group, eventHubs: false, offsetReset: "earliest", commitIntervalMs: 1000, partitionsConsumedConcurrently: partitions, sessionTimeoutMs: 10_000 },
       createLogger("fatal"),
     );
     const consumer = port.consumer(group, topic);
@@ -53,8 +55,8 @@ describe("Kafka consumer port: fetch limits follow the compression ratio (real K
         const last = batch.records[batch.records.length - 1];
         if (last) batch.resolveOffset(last.offset);
       });
-      await waitFor(`all ${PARTITIONS * PER_PARTITION} records of ${topic}`, () => seen >= PARTITIONS * PER_PARTITION, 60_000);
-      assert.equal(seen, PARTITIONS * PER_PARTITION);
+      await waitFor(`all ${total} records of ${topic}`, () => seen >= total, 60_000);
+      assert.equal(seen, total);
       return largest;
     } finally {
       await consumer.disconnect();
@@ -62,14 +64,45 @@ describe("Kafka consumer port: fetch limits follow the compression ratio (real K
     }
   }
 
-  it("after the first compressed fetch, fetches hold a fraction of a partition instead of all of it", async () => {
-    const first = uniqueName("shape-a");
-    const second = uniqueName("shape-b");
-    await fill(first);
-    await fill(second);
-    await drain(first); // teaches the ratio, as a route's first fetches do
-    assert.ok(decompressionRatio.value > 4, `lz4 ratio seen: ${decompressionRatio.value.toFixed(1)}`);
-    const largest = await drain(second);
+  it("once the topic's compression ratio is known, fetches hold a fraction of a partition instead of all of it", async () => {
+    const topic = uniqueName("shape-a");
+    await fill(topic);
+    const unscaled = await drain(topic); // the first fetch knows no ratio yet, as a new route's
+    assert.equal(unscaled, PER_PARTITION, "without a ratio one fetch takes a whole partition");
+    const ratio = topicShape([topic]).ratio.value;
+    assert.ok(ratio > 4, `lz4 ratio seen: ${ratio.toFixed(1)}`);
+    // Another group reading the same topic (a restarted route) starts from what was learned.
+    const largest = await drain(topic);
     assert.ok(largest <= PER_PARTITION / 2, `largest batch ${largest} records; a partition holds ${PER_PARTITION}`);
+  });
+
+  it("with small uncompressed records, fetches after the first hold about MAX_RECORDS_PER_FETCH records, not 4 MiB of them", async () => {
+    const parts = 6;
+    const perPartition = 12_000;
+    const topic = uniqueName("shape-small");
+    await b.kafka.createTopic(topic, parts);
+    // 100-byte values that do not compress: 4 MiB of them is about 37,000 records.
+    const records = Array.from({ length: parts * perPartition }, (_, i) => ({ value: randomBytes(50).toString("hex"), partition: Math.floor(i / perPartition) }));
+    await kcatProduce(b.kafka.bootstrap, topic, records, { timeoutMs: 60_000, config: { "linger.ms": "50", "batch.num.messages": "500" } });
+    // Records per fetch, counted around the connector's own wrapper on kafkajs' ConsumerGroup.
+    const proto = consumerGroupPrototype<{ fetch(nodeId: number): Promise<Array<{ messages: unknown[] }>> }>()!;
+    const shaped = proto.fetch;
+    const perFetch: number[] = [];
+    proto.fetch = async function (this: unknown, nodeId: number) {
+      const batches = await shaped.call(this, nodeId);
+      const n = batches.reduce((sum, batch) => sum + batch.messages.length, 0);
+      if (n > 0) perFetch.push(n);
+      return batches;
+    };
+    try {
+      await drain(topic, parts, parts * perPartition);
+    } finally {
+      proto.fetch = shaped;
+    }
+    const [first, ...rest] = perFetch;
+    assert.ok(first !== undefined && first > 2 * MAX_RECORDS_PER_FETCH, `the first fetch, before any record was seen, takes the byte limits' worth: ${first}`);
+    // Kafka adds whole record batches (500 records here) until a limit is reached.
+    const largest = Math.max(...rest);
+    assert.ok(largest <= MAX_RECORDS_PER_FETCH * 1.2, `records per fetch after the first: ${rest.join(", ")}`);
   });
 });
