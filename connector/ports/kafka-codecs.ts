@@ -1,7 +1,7 @@
 // Before lz4-napi loads: its allocator reads the environment once, at load time.
 import "./mimalloc-env";
 import { compressFrame, decompressFrame } from "lz4-napi";
-import { recordInflation } from "./kafkajs-fetch-shaping";
+import { decompressionRatio } from "./kafkajs-fetch-shaping";
 // kafkajs-snappy has no type declarations; its default export is a codec factory.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const createSnappyCodec = require("kafkajs-snappy") as () => Codec;
@@ -12,7 +12,7 @@ export interface Codec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
-/** The same codec, with every decompression counted in the ratio that scales its topic's fetch limits. */
+/** The same codec, with every decompression counted in the ratio that scales fetch limits. */
 export function measured(factory: () => Codec): () => Codec {
   return () => {
     const codec = factory();
@@ -20,7 +20,7 @@ export function measured(factory: () => Codec): () => Codec {
       compress: (encoder) => codec.compress(encoder),
       decompress: async (buffer) => {
         const out = await codec.decompress(buffer);
-        recordInflation(buffer.length, out.length);
+        decompressionRatio.record(buffer.length, out.length);
         return out;
       },
     };

@@ -5,8 +5,8 @@
  * 1. Fetch limits scaled by the compression ratio seen so far. Kafka's fetch limits count bytes as
  *    stored, compressed, and kafkajs decompresses a whole fetch at once. A topic whose batches
  *    compress 50 times (repetitive payloads) put 50 times the limit in memory: the whole preloaded
- *    topic in one benchmark (docs/benchmark.md). The codecs record what they inflate, per topic,
- *    and each fetch asks for the configured limits divided by that topic's ratio.
+ *    topic in one benchmark (docs/benchmark.md). The codecs record what they inflate, and each
+ *    fetch asks for the configured limits divided by that ratio.
  * 2. Partitions listed in a different order on every fetch. The broker fills a fetch partition by
  *    partition in request order until the total limit is reached, and kafkajs always sends the same
  *    order, so while the first partitions have a backlog the others get nothing. With 32 partitions
@@ -21,7 +21,6 @@
  *    above about 400 bytes.
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import { consumerGroupPrototype } from "./kafkajs-internals";
 
 /** A ratio of two running totals in which older samples count half once the denominator passes a window, so it follows the data. */
@@ -113,41 +112,13 @@ function storedSize(m: FetchedRecord): number {
 }
 
 /**
- * What the fetches of one topic have shown: how much its batches inflate and how large its records
- * are. Per topic, not per process, so that an lz4 topic does not shrink the fetches of an
- * uncompressed one read by the same connector; and not per consumer, so that a route restarted or
- * rejoined after a rebalance starts from what was learned.
+ * Shared by the codecs (which record) and every consumer of the process (which read). Process-wide,
+ * so an lz4 topic also shrinks the fetches of an uncompressed topic read by the same connector
+ * (the safe direction). The codecs cannot tell which fetch they inflate for without
+ * AsyncLocalStorage, and on Node 20 using it once makes every await in the process about three
+ * times as expensive (75 → 255 ns, measured), a cost paid per message.
  */
-export interface TopicShape {
-  ratio: DecompressionRatio;
-  recordSize: RecordSize;
-}
-
-const shapes = new Map<string, TopicShape>();
-
-/** The shape of the data a consumer of `topics` fetches (our consumers each read one topic). */
-export function topicShape(topics: readonly string[]): TopicShape {
-  const key = [...topics].sort().join("\n");
-  let s = shapes.get(key);
-  if (!s) shapes.set(key, (s = { ratio: new DecompressionRatio(), recordSize: new RecordSize() }));
-  return s;
-}
-
-/**
- * The ratio of the fetch being decoded. kafkajs decodes a fetch response, and inflates its record
- * batches, within the async call chain of ConsumerGroup.fetch, so the codecs find it here.
- */
-const inflating = new AsyncLocalStorage<DecompressionRatio>();
-
-/** Runs `fn` (a fetch, or a test's decompression) with what it inflates counted in `ratio`. */
-export function countingInflation<T>(ratio: DecompressionRatio, fn: () => T): T {
-  return inflating.run(ratio, fn);
-}
-
-/** Called by the codecs for every record batch they inflate; outside a fetch it counts nowhere. */
-export function recordInflation(compressedBytes: number, decompressedBytes: number): void {
-  inflating.getStore()?.record(compressedBytes, decompressedBytes);
-}
+export const decompressionRatio = new DecompressionRatio();
 
 export interface FetchLimits {
   maxBytes: number;
@@ -191,13 +162,12 @@ interface TopicPartitions {
 }
 
 interface ConsumerGroupLike extends FetchLimits {
-  topicsSubscribed: string[];
   fetch(nodeId: number): Promise<FetchedBatch[]>;
   filterPartitionsByNode(nodeId: number, topicPartitions: TopicPartitions[]): TopicPartitions[];
 }
 
-/** Per consumer: the limits it was created with, before any scaling. */
-const configuredLimits = new WeakMap<object, FetchLimits>();
+/** Per consumer: the limits it was created with, and the size of the records it fetched. */
+const shaping = new WeakMap<object, { configured: FetchLimits; recordSize: RecordSize }>();
 /** Fetches per consumer and broker: each broker's fetcher calls on its own, so one count per broker keeps every rotation step. */
 const fetchCounts = new WeakMap<object, Map<number, number>>();
 
@@ -208,12 +178,11 @@ function install(): boolean {
     const filter = proto?.filterPartitionsByNode;
     if (!proto || typeof fetch !== "function" || typeof filter !== "function") return false;
     proto.fetch = async function (this: ConsumerGroupLike, nodeId: number): Promise<FetchedBatch[]> {
-      let configured = configuredLimits.get(this);
-      if (!configured) configuredLimits.set(this, (configured = { maxBytes: this.maxBytes, maxBytesPerPartition: this.maxBytesPerPartition }));
-      const shape = topicShape(this.topicsSubscribed);
-      Object.assign(this, scaledFetchLimits(configured, shape.ratio.value, shape.recordSize.value));
-      const batches = await countingInflation(shape.ratio, () => fetch.call(this, nodeId));
-      shape.recordSize.sample(batches);
+      let s = shaping.get(this);
+      if (!s) shaping.set(this, (s = { configured: { maxBytes: this.maxBytes, maxBytesPerPartition: this.maxBytesPerPartition }, recordSize: new RecordSize() }));
+      Object.assign(this, scaledFetchLimits(s.configured, decompressionRatio.value, s.recordSize.value));
+      const batches = await fetch.call(this, nodeId);
+      s.recordSize.sample(batches);
       return batches;
     };
     proto.filterPartitionsByNode = function (this: ConsumerGroupLike, nodeId: number, topicPartitions: TopicPartitions[]): TopicPartitions[] {
