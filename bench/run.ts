@@ -186,6 +186,36 @@ async function ceiling3(s: Scenario, topic: string, pass: number): Promise<Ceili
 }
 
 /**
+ * The MQTT→Kafka latency pass through raw clients (mqtt.js subscriber → kafkajs producer, PUBACK at
+ * once), after the connector has stopped, at the same rate for half as long: what the same hops
+ * cost on this machine at that rate. Read back from the scenario's topic under a new pass id.
+ */
+async function rawMqttToKafkaLatency(s: Scenario, topic: string, rate: number, count: number): Promise<LatencySummary | undefined> {
+  const pass = ++passSeq;
+  const mqttTopic = `bench/raw-m2k/${++topicSeq}`;
+  const b = batchingOf(s);
+  const raw = worker("mqtt-to-kafka", {
+    bootstrap: brokers.kafka.bootstrap,
+    topic,
+    partitions: PARTITIONS,
+    url: brokers.mqtt.url,
+    mqttTopic,
+    qos: s.qos,
+    maxBatch: ceilingBatch(s),
+    lingerMs: b.enabled ? b.latencyMs : 0,
+    compression: s.compression,
+  });
+  await raw.ready;
+  const reader = worker("kafka-consume", { bootstrap: brokers.kafka.bootstrap, topic, group: `raw-lat-${topicSeq}`, pass, expect: count, warmup: WARMUP, idleMs: 3000 });
+  await reader.ready;
+  const pub = worker("mqtt-pub", { url: brokers.mqtt.url, topic: mqttTopic, count, size: s.size, qos: s.qos, pass, rate });
+  const r = await reader.result;
+  await pub.result;
+  await raw.stop();
+  return r.latency;
+}
+
+/**
  * The same paced latency pass through ceiling 3's raw clients (kafkajs consumer → mqtt.js publisher),
  * after the connector has stopped: what raw clients manage at that rate on this machine.
  */
@@ -304,6 +334,8 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     log(`${s.id}: at ${fmt(rate)} msg/s: ${latencyText(lr.latency)} (${fmt(lr.unique ?? 0)}/${fmt(latCount)} arrived)`);
     logSlowBuckets(s, lr, latStart);
     const fin = await finishConnector(conn, sampler);
+    const rawLatency = await rawMqttToKafkaLatency(s, topic, rate, Math.max(200, Math.round(latCount / 2)));
+    log(`${s.id}: raw clients (mqtt.js subscriber → kafkajs producer) at the same rate: ${latencyText(rawLatency)}`);
     const ceiling = c1.rate <= c2.rate ? c1 : c2;
     return {
       scenario: s,
@@ -327,6 +359,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
       ceilingRate: ceiling.rate,
       ratio: w.rate / ceiling.rate,
       ...(fin.batchAvg !== undefined ? { batchAvg: fin.batchAvg } : {}),
+      ...(rawLatency ? { rawLatency } : {}),
       dropped: fin.dropped,
       exitCode: fin.exitCode,
     };

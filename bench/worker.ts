@@ -9,6 +9,7 @@
  *   kafka-produce   raw kafkajs producer: fixed-size batches, one request in flight, flat out or paced
  *   kafka-consume   raw kafkajs consumer from the end of the topic; measures latency
  *   kafka-to-mqtt   raw kafkajs consumer feeding a raw mqtt.js publisher (ceiling 3)
+ *   mqtt-to-kafka   raw mqtt.js subscriber feeding a raw kafkajs producer (MQTT→Kafka latency reference)
  *
  * A worker prints `ready` once it can take traffic, `start <ms>` when it starts sending, and one
  * JSON line (WorkerResult) as its last line. Times are bench/common nowMs() (monotonic, shared).
@@ -325,12 +326,59 @@ async function kafkaToMqtt(): Promise<void> {
   await finish({ count: 0, timeline: [], startAt: 0, endAt: 0 });
 }
 
+/**
+ * The MQTT→Kafka latency reference, written the way anyone would with the two raw clients: an
+ * mqtt.js subscriber whose messages a kafkajs producer sends with one request in flight, each
+ * request taking what arrived meanwhile (at most `maxBatch` records, after `lingerMs` when batching
+ * lingers). mqtt.js PUBACKs at once, so this is not at-least-once: it shows what the hops cost on
+ * this machine, not what the connector's guarantee costs. Runs until SIGTERM.
+ */
+async function mqttToKafka(): Promise<void> {
+  const topic = str("topic");
+  const partitions = num("partitions");
+  const maxBatch = num("maxBatch");
+  const lingerMs = num("lingerMs", 0);
+  const compression = COMPRESSION[str("compression", "none") as Compression];
+  const producer = kafka().producer({ allowAutoTopicCreation: false, idempotent: false });
+  await producer.connect();
+  const queue: Buffer[] = [];
+  let sending = false;
+  let next = 0;
+  let failure: unknown;
+  const pump = async (): Promise<void> => {
+    if (sending) return;
+    sending = true;
+    try {
+      while (queue.length > 0) {
+        if (lingerMs > 0 && queue.length < maxBatch) await sleep(lingerMs);
+        const batch = queue.splice(0, maxBatch);
+        await producer.send({ topic, acks: -1, compression, messages: batch.map((value) => ({ value, partition: next++ % partitions })) });
+      }
+    } finally {
+      sending = false;
+    }
+  };
+  const client = await connect(str("url"), { clientId: `bench-m2k-${process.pid}` });
+  client.on("message", (_topic, payload) => {
+    queue.push(payload);
+    pump().catch((e: unknown) => (failure ??= e));
+  });
+  await client.subscribeAsync(str("mqttTopic"), { qos: num("qos") as 0 | 1 });
+  say("ready");
+  await new Promise<void>((r) => process.once("SIGTERM", () => r()));
+  await client.endAsync();
+  await producer.disconnect();
+  if (failure) throw failure;
+  await finish({ count: 0, timeline: [], startAt: 0, endAt: 0 });
+}
+
 const roles: Record<string, () => Promise<void>> = {
   "mqtt-pub": mqttPub,
   "mqtt-sub": mqttSub,
   "kafka-produce": kafkaProduce,
   "kafka-consume": kafkaConsume,
   "kafka-to-mqtt": kafkaToMqtt,
+  "mqtt-to-kafka": mqttToKafka,
 };
 
 const run = roles[role ?? ""];
