@@ -22,7 +22,7 @@ const RECORD_OVERHEAD = 64;
  * properties, the record and the settle closure), so the QoS 0 buffer bound counts memory, not
  * payload: 64 MiB of 100-byte records would otherwise be 400,000 messages and several times that in heap.
  */
-const HELD_MESSAGE_OVERHEAD = 512;
+export const HELD_MESSAGE_OVERHEAD = 512;
 /** Room kept for the request, topic and batch headers so a full batch stays under MAX_REQUEST_BYTES. */
 const REQUEST_OVERHEAD = 16 * 1024;
 export const MAX_BATCH_BYTES = MAX_REQUEST_BYTES - REQUEST_OVERHEAD;
