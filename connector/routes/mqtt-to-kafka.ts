@@ -311,6 +311,15 @@ export class MqttToKafkaPipeline {
         this.opts.metrics.error("kafka_send");
         const rejection = recordRejection(e);
         if (rejection) {
+          // Kafka appends or refuses each partition's batch on its own, but kafkajs fails the whole
+          // request, so the other partitions' records may be in Kafka already. Splitting by partition
+          // first sends them once more at most; halving a mixed batch would append them again at
+          // every step of the search for the bad record.
+          const byPartition = groupByPartition(items);
+          if (byPartition.length > 1) {
+            for (const group of byPartition) await this.deliver(group);
+            return;
+          }
           if (items.length > 1) {
             const mid = items.length >> 1;
             await this.deliver(items.slice(0, mid));
@@ -367,6 +376,17 @@ export class MqttToKafkaPipeline {
     const endSession = opts.endSession ?? Boolean(this.route.sharedSubscription && this.opts.leaveSharedOnStop);
     await Promise.all([...this.subs.map((s) => s.close({ endSession })), this.dlqPublisher?.close()]);
   }
+}
+
+/** Items grouped by target partition, each group in arrival order. */
+function groupByPartition(items: Pending[]): Pending[][] {
+  const groups = new Map<number, Pending[]>();
+  for (const p of items) {
+    const g = groups.get(p.record.partition);
+    if (g) g.push(p);
+    else groups.set(p.record.partition, [p]);
+  }
+  return [...groups.values()];
 }
 
 const RECORD_REJECTIONS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID_RECORD", "CORRUPT_MESSAGE", "INVALID_TIMESTAMP"]);
