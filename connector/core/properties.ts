@@ -27,6 +27,15 @@ export interface MqttProperties {
 /** Kafka headers in kafkajs shape: several values for one name become an array. */
 export type KafkaHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
+/** Bytes of header names and values, plus `perEntry` for each name/value pair's framing. */
+export function headersSize(headers: KafkaHeaders, perEntry: number): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(headers)) {
+    for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) n += k.length + Buffer.byteLength(x) + perEntry;
+  }
+  return n;
+}
+
 export function propertiesToHeaders(mqttTopic: string, props: MqttProperties | undefined): KafkaHeaders {
   const h: KafkaHeaders = {};
   for (const [k, v] of Object.entries(props?.userProperties ?? {})) {

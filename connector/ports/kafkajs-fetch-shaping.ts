@@ -22,6 +22,7 @@
  */
 
 import { consumerGroupPrototype } from "./kafkajs-internals";
+import { headersSize, type KafkaHeaders } from "../core/properties";
 
 /** A ratio of two running totals in which older samples count half once the denominator passes a window, so it follows the data. */
 class DecayingRatio {
@@ -94,7 +95,7 @@ const RECORD_FRAMING = 12;
 export interface FetchedRecord {
   key: Buffer | null;
   value: Buffer | null;
-  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  headers?: KafkaHeaders;
 }
 
 export interface FetchedBatch {
@@ -102,13 +103,8 @@ export interface FetchedBatch {
 }
 
 function storedSize(m: FetchedRecord): number {
-  let n = RECORD_FRAMING + (m.key?.length ?? 0) + (m.value?.length ?? 0);
-  if (m.headers) {
-    for (const [k, v] of Object.entries(m.headers)) {
-      for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) n += k.length + (typeof x === "string" ? Buffer.byteLength(x) : x.length) + 2;
-    }
-  }
-  return n;
+  const n = RECORD_FRAMING + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  return m.headers ? n + headersSize(m.headers, 2) : n;
 }
 
 /**

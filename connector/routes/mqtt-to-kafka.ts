@@ -2,7 +2,7 @@ import type { MqttToKafkaRoute, TopicMapSpecResolved, KafkaAcks } from "../confi
 import { MAX_REQUEST_BYTES } from "../config/schema";
 import { BatchAccumulator, type Batch } from "../core/batcher";
 import { PartitionChooser, partitionKey, type KeyHash } from "../core/partitioner";
-import { propertiesToHeaders } from "../core/properties";
+import { headersSize, propertiesToHeaders } from "../core/properties";
 import { sharedFilter } from "../core/topic-filter";
 import { backoffMs, sleep } from "../core/backoff";
 import type { Logger } from "../logger";
@@ -72,12 +72,8 @@ interface Pending {
 }
 
 export function recordSize(r: OutboundRecord): number {
-  let n = r.value.length + (r.key?.length ?? 0) + RECORD_OVERHEAD;
-  if (!r.headers) return n;
-  for (const [k, v] of Object.entries(r.headers)) {
-    for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) n += k.length + Buffer.byteLength(x) + 8;
-  }
-  return n;
+  const n = r.value.length + (r.key?.length ?? 0) + RECORD_OVERHEAD;
+  return r.headers ? n + headersSize(r.headers, 8) : n;
 }
 
 export function mqttClientId(prefix: string, instance: number, route: string, suffix: string | number): string {

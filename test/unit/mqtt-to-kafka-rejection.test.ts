@@ -13,7 +13,6 @@ const PARTITIONS = 3;
 /** Kafka as far as this matters: each partition's batch is appended or refused on its own. */
 class FakeKafka implements KafkaProducerPort {
   readonly log: string[] = [];
-  requests = 0;
   private gate: Promise<void> | undefined;
   private open: () => void = () => undefined;
 
@@ -29,7 +28,6 @@ class FakeKafka implements KafkaProducerPort {
   async disconnect(): Promise<void> {}
 
   async send(req: ProduceRequest): Promise<void> {
-    this.requests++;
     const gate = this.gate;
     this.gate = undefined;
     if (gate) await gate;
