@@ -69,16 +69,19 @@ export function describe(s: Scenario): string {
 
 const base = { batching: "default", compression: "none", subscribers: 1 } as const;
 
-/** Messages per flat-out pass, by payload size: a few seconds each on two shared cores. */
-function countFor(size: number, quick: boolean): number {
-  const n = size <= 100 ? 150_000 : size <= 1024 ? 80_000 : 25_000;
+/**
+ * Messages per flat-out pass, by payload size: a few seconds each on two shared cores. MQTT→Kafka
+ * QoS 1 runs two rounds (see bench/run.ts), so its passes are shorter; the QoS 0 flood keeps
+ * 150,000, more than its 64 MiB buffer holds at 100 B, so the bench shows what it sheds.
+ */
+function countFor(size: number, quick: boolean, shorter: boolean): number {
+  const n = shorter ? (size <= 100 ? 100_000 : size <= 1024 ? 60_000 : 20_000) : size <= 100 ? 150_000 : size <= 1024 ? 80_000 : 25_000;
   return quick ? Math.round(n * 0.4) : n;
 }
 
 export function scenarios(quick: boolean): Scenario[] {
-  const c = (size: number) => countFor(size, quick);
-  const m2k = (id: string, over: Partial<Scenario>): Scenario => ({ id, direction: "m2k", qos: 1, size: 100, ...base, count: c(over.size ?? 100), ...over });
-  const k2m = (id: string, over: Partial<Scenario>): Scenario => ({ id, direction: "k2m", qos: 1, size: 100, ...base, count: c(over.size ?? 100), ...over });
+  const m2k = (id: string, over: Partial<Scenario>): Scenario => ({ id, direction: "m2k", qos: 1, size: 100, ...base, count: countFor(over.size ?? 100, quick, (over.qos ?? 1) === 1), ...over });
+  const k2m = (id: string, over: Partial<Scenario>): Scenario => ({ id, direction: "k2m", qos: 1, size: 100, ...base, count: countFor(over.size ?? 100, quick, false), ...over });
   const all: Scenario[] = [
     m2k("m2k-q1-100b", {}),
     m2k("m2k-q0-100b", { qos: 0 }),
