@@ -1,5 +1,6 @@
 /** Result types of `npm run bench` and the Markdown table and SVG chart written from them. */
 import type { LatencySummary } from "./common";
+import { roundRatios } from "./rounds";
 import type { Scenario } from "./scenarios";
 
 export interface CeilingResult {
@@ -132,7 +133,7 @@ export function toMarkdown(r: BenchResults): string {
     lines.push("| scenario | ceiling 1 msg/s | ceiling 2 msg/s | connector msg/s | ratio per round |", "|---|---:|---:|---:|---:|");
     for (const s of rounds) {
       const [c1, c2, x] = [s.ceiling1Rounds!, s.ceiling2Rounds!, s.roundRates!];
-      const ratios = x.map((v, i) => (v / Math.min(c1[i]!, c2[i]!)).toFixed(2));
+      const ratios = roundRatios({ connector: x, ceiling1: c1, ceiling2: c2 }).map((v) => v.toFixed(2));
       lines.push(`| ${s.scenario.id} | ${c1.map(int).join(" / ")} | ${c2.map(int).join(" / ")} | ${x.map(int).join(" / ")} | ${ratios.join(" / ")} |`);
     }
   }

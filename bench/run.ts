@@ -27,6 +27,7 @@ import { nowMs, sustained, type LatencySummary, type Timeline, type Window } fro
 import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker, type Worker } from "./procs";
 import { batchingOf, ceilingBatch, describe, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
 import { connectorRuntime, DEFAULT_LIMIT_MIB, type ConnectorRuntime } from "./connector-runtime";
+import { judgeRounds } from "./rounds";
 import { toMarkdown, toSvg, type BenchResults, type CeilingResult, type ScenarioResult, type TargetResult } from "./report";
 
 const { values } = parseArgs({
@@ -344,13 +345,13 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
       const f = await m2kFlatOut(s, topic, mqttTopic, sampler, await endOffsets(topic));
       rounds.push(f);
       log(
-        `${s.id}: ${fmt(f.w.rate)} msg/s flat out${rounds.length > 1 || m2kRounds(s) > 1 ? ` (round ${i + 1})` : ""} (${fmt(f.delivered)}/${fmt(f.sent)} delivered; load generator ${f.offered ? fmt(f.offered.rate) : "?"} msg/s), CPU ${((100 * f.cpuSeconds) / ((f.w.to - f.w.from) / 1000)).toFixed(0)} %`,
+        `${s.id}: ${fmt(f.w.rate)} msg/s flat out${m2kRounds(s) > 1 ? ` (round ${i + 1})` : ""} (${fmt(f.delivered)}/${fmt(f.sent)} delivered; load generator ${f.offered ? fmt(f.offered.rate) : "?"} msg/s), CPU ${((100 * f.cpuSeconds) / ((f.w.to - f.w.from) / 1000)).toFixed(0)} %`,
       );
     }
-    const best = rounds.reduce((a, b) => (b.w.rate > a.w.rate ? b : a));
+    const verdict = judgeRounds({ connector: rounds.map((f) => f.w.rate), ceiling1: c1s.map((c) => c.rate), ceiling2: c2s.map((c) => c.rate) });
+    const best = rounds[verdict.best]!;
     const better = (a: CeilingResult, b: CeilingResult) => (b.rate > a.rate ? b : a);
-    const c1 = c1s.reduce(better);
-    const c2 = c2s.reduce(better);
+    const ceiling = verdict.ceiling === 1 ? c1s.reduce(better) : c2s.reduce(better);
     const { w, delivered } = best;
 
     // 2. latency at half that rate, read back from Kafka
@@ -369,7 +370,6 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     const fin = await finishConnector(conn, sampler);
     const rawLatency = await rawMqttToKafkaLatency(s, topic, rate, Math.max(200, Math.round(latCount / 2)));
     log(`${s.id}: raw clients (mqtt.js subscriber → kafkajs producer) at the same rate: ${latencyText(rawLatency)}`);
-    const ceiling = c1.rate <= c2.rate ? c1 : c2;
     return {
       scenario: s,
       title: describe(s),
@@ -388,10 +388,10 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
       latencySent: latCount,
       latencyBudgetMs: latencyBudgetMs(s),
       peakRssMb: fin.peakRssMb,
-      ceilings: [c1.key, c2.key],
+      ceilings: [c1s[0]!.key, c2s[0]!.key],
       ceilingKey: ceiling.key,
-      ceilingRate: ceiling.rate,
-      ratio: w.rate / ceiling.rate,
+      ceilingRate: verdict.ceilingRate,
+      ratio: verdict.ratio,
       ...(fin.batchAvg !== undefined ? { batchAvg: fin.batchAvg } : {}),
       ...(rawLatency ? { rawLatency } : {}),
       dropped: fin.dropped,
