@@ -1,6 +1,6 @@
 /** Result types of `npm run bench` and the Markdown table and SVG chart written from them. */
 import type { LatencySummary } from "./common";
-import { roundRatios } from "./rounds";
+import { roundRatios, type RoundRates } from "./rounds";
 import type { Scenario } from "./scenarios";
 
 export interface CeilingResult {
@@ -21,9 +21,7 @@ export interface ScenarioResult {
   /** Sustained msg/s flat out (middle 80 % of what arrived). */
   rate: number;
   /** MQTT→Kafka QoS 1: each flat-out round's rate, and ceilings 1 and 2 before each; `rate` and the ratio take the better of each. */
-  roundRates?: number[];
-  ceiling1Rounds?: number[];
-  ceiling2Rounds?: number[];
+  rounds?: RoundRates;
   /** MQTT→Kafka: the load generator's own sustained publish rate in the pass `rate` comes from. */
   offeredRate?: number;
   mbps: number;
@@ -127,14 +125,14 @@ export function toMarkdown(r: BenchResults): string {
   );
   lines.push("| for scenario | ceiling | msg/s | MB/s |", "|---|---|---:|---:|");
   for (const c of r.ceilings) lines.push(`| ${c.scenario} | (${c.kind}) ${c.label} | ${int(c.rate)} | ${c.mbps.toFixed(1)} |`);
-  const rounds = r.scenarios.filter((s) => s.roundRates && s.ceiling1Rounds && s.ceiling2Rounds);
+  const rounds = r.scenarios.filter((s) => s.rounds);
   if (rounds.length) {
     lines.push("", "MQTT→Kafka QoS 1 flat-out rounds, in the order run (ceilings, connector, ceilings, connector); each round's ratio is against the lower of that round's ceilings:", "");
     lines.push("| scenario | ceiling 1 msg/s | ceiling 2 msg/s | connector msg/s | ratio per round |", "|---|---:|---:|---:|---:|");
     for (const s of rounds) {
-      const [c1, c2, x] = [s.ceiling1Rounds!, s.ceiling2Rounds!, s.roundRates!];
-      const ratios = roundRatios({ connector: x, ceiling1: c1, ceiling2: c2 }).map((v) => v.toFixed(2));
-      lines.push(`| ${s.scenario.id} | ${c1.map(int).join(" / ")} | ${c2.map(int).join(" / ")} | ${x.map(int).join(" / ")} | ${ratios.join(" / ")} |`);
+      const x = s.rounds!;
+      const ratios = roundRatios(x).map((v) => v.toFixed(2));
+      lines.push(`| ${s.scenario.id} | ${x.ceiling1.map(int).join(" / ")} | ${x.ceiling2.map(int).join(" / ")} | ${x.connector.map(int).join(" / ")} | ${ratios.join(" / ")} |`);
     }
   }
   const rawM2k = r.scenarios.filter((s) => s.rawLatency && s.scenario.direction === "m2k");

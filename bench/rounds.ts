@@ -12,8 +12,9 @@ export interface RoundRates {
 export interface RoundVerdict {
   /** Index of the connector's better round. */
   best: number;
-  /** Which ceiling the ratio is against, and its better rate. */
+  /** Which ceiling the ratio is against, the index of its better round, and that round's rate. */
   ceiling: 1 | 2;
+  ceilingRound: number;
   ceilingRate: number;
   ratio: number;
 }
@@ -27,11 +28,10 @@ function argMax(xs: readonly number[], what: string): number {
 
 export function judgeRounds(r: RoundRates): RoundVerdict {
   const best = argMax(r.connector, "connector");
-  const c1 = r.ceiling1[argMax(r.ceiling1, "ceiling 1")]!;
-  const c2 = r.ceiling2[argMax(r.ceiling2, "ceiling 2")]!;
-  const ceiling = c1 <= c2 ? 1 : 2;
-  const ceilingRate = Math.min(c1, c2);
-  return { best, ceiling, ceilingRate, ratio: r.connector[best]! / ceilingRate };
+  const i1 = argMax(r.ceiling1, "ceiling 1");
+  const i2 = argMax(r.ceiling2, "ceiling 2");
+  const [ceiling, ceilingRound, ceilingRate] = r.ceiling1[i1]! <= r.ceiling2[i2]! ? [1 as const, i1, r.ceiling1[i1]!] : [2 as const, i2, r.ceiling2[i2]!];
+  return { best, ceiling, ceilingRound, ceilingRate, ratio: r.connector[best]! / ceilingRate };
 }
 
 /** Each round's own ratio, against the lower of that round's ceilings: how far single passes wander. */

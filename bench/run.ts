@@ -186,12 +186,16 @@ async function ceiling3(s: Scenario, topic: string, pass: number): Promise<Ceili
   return c;
 }
 
+/** Messages in a raw-client latency pass: half the connector's pass, so the whole run stays under 10 minutes. */
+const rawPassCount = (connectorCount: number): number => Math.max(200, Math.round(connectorCount / 2));
+
 /**
  * The MQTT→Kafka latency pass through raw clients (mqtt.js subscriber → kafkajs producer, PUBACK at
  * once), after the connector has stopped, at the same rate for half as long: what the same hops
  * cost on this machine at that rate. Read back from the scenario's topic under a new pass id.
  */
-async function rawMqttToKafkaLatency(s: Scenario, topic: string, rate: number, count: number): Promise<LatencySummary | undefined> {
+async function rawMqttToKafkaLatency(s: Scenario, topic: string, rate: number, connectorCount: number): Promise<LatencySummary | undefined> {
+  const count = rawPassCount(connectorCount);
   const pass = ++passSeq;
   const mqttTopic = `bench/raw-m2k/${++topicSeq}`;
   const b = batchingOf(s);
@@ -218,9 +222,11 @@ async function rawMqttToKafkaLatency(s: Scenario, topic: string, rate: number, c
 
 /**
  * The same paced latency pass through ceiling 3's raw clients (kafkajs consumer → mqtt.js publisher),
- * after the connector has stopped: what raw clients manage at that rate on this machine.
+ * after the connector has stopped, at the same rate for half as long: what raw clients manage at that
+ * rate on this machine.
  */
-async function rawKafkaToMqttLatency(s: Scenario, topic: string, rate: number, count: number): Promise<LatencySummary | undefined> {
+async function rawKafkaToMqttLatency(s: Scenario, topic: string, rate: number, connectorCount: number): Promise<LatencySummary | undefined> {
+  const count = rawPassCount(connectorCount);
   const pass = ++passSeq;
   const mqttTopic = `bench/c3/${++topicSeq}`;
   const raw = worker("kafka-to-mqtt", { bootstrap: brokers.kafka.bootstrap, topic, group: `c3-lat-${topicSeq}`, url: brokers.mqtt.url, mqttTopic, qos: s.qos, fromBeginning: false });
@@ -291,6 +297,8 @@ interface FlatOut {
   delivered: number;
   sent: number;
   cpuSeconds: number;
+  /** Connector CPU over the window, % of one core. */
+  cpuPercent: number;
   offered: Window | undefined;
 }
 
@@ -315,7 +323,8 @@ async function m2kFlatOut(s: Scenario, topic: string, mqttTopic: string, sampler
   }
   const pubResult = await pub.result;
   const w = mustWindow(tl.slice(1), s.id);
-  return { w, delivered: tl[tl.length - 1]![1], sent: pubResult.count, cpuSeconds: sampler.window(w.from, w.to).cpuSeconds, offered: sustained(pubResult.timeline) };
+  const cpuSeconds = sampler.window(w.from, w.to).cpuSeconds;
+  return { w, delivered: tl[tl.length - 1]![1], sent: pubResult.count, cpuSeconds, cpuPercent: (100 * cpuSeconds) / ((w.to - w.from) / 1000), offered: sustained(pubResult.timeline) };
 }
 
 /**
@@ -345,13 +354,13 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
       const f = await m2kFlatOut(s, topic, mqttTopic, sampler, await endOffsets(topic));
       rounds.push(f);
       log(
-        `${s.id}: ${fmt(f.w.rate)} msg/s flat out${m2kRounds(s) > 1 ? ` (round ${i + 1})` : ""} (${fmt(f.delivered)}/${fmt(f.sent)} delivered; load generator ${f.offered ? fmt(f.offered.rate) : "?"} msg/s), CPU ${((100 * f.cpuSeconds) / ((f.w.to - f.w.from) / 1000)).toFixed(0)} %`,
+        `${s.id}: ${fmt(f.w.rate)} msg/s flat out${m2kRounds(s) > 1 ? ` (round ${i + 1})` : ""} (${fmt(f.delivered)}/${fmt(f.sent)} delivered; load generator ${f.offered ? fmt(f.offered.rate) : "?"} msg/s), CPU ${f.cpuPercent.toFixed(0)} %`,
       );
     }
-    const verdict = judgeRounds({ connector: rounds.map((f) => f.w.rate), ceiling1: c1s.map((c) => c.rate), ceiling2: c2s.map((c) => c.rate) });
+    const rates = { connector: rounds.map((f) => f.w.rate), ceiling1: c1s.map((c) => c.rate), ceiling2: c2s.map((c) => c.rate) };
+    const verdict = judgeRounds(rates);
     const best = rounds[verdict.best]!;
-    const better = (a: CeilingResult, b: CeilingResult) => (b.rate > a.rate ? b : a);
-    const ceiling = verdict.ceiling === 1 ? c1s.reduce(better) : c2s.reduce(better);
+    const ceiling = (verdict.ceiling === 1 ? c1s : c2s)[verdict.ceilingRound]!;
     const { w, delivered } = best;
 
     // 2. latency at half that rate, read back from Kafka
@@ -368,18 +377,18 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     log(`${s.id}: at ${fmt(rate)} msg/s: ${latencyText(lr.latency)} (${fmt(lr.unique ?? 0)}/${fmt(latCount)} arrived)`);
     logSlowBuckets(s, lr, latStart);
     const fin = await finishConnector(conn, sampler);
-    const rawLatency = await rawMqttToKafkaLatency(s, topic, rate, Math.max(200, Math.round(latCount / 2)));
+    const rawLatency = await rawMqttToKafkaLatency(s, topic, rate, latCount);
     log(`${s.id}: raw clients (mqtt.js subscriber → kafkajs producer) at the same rate: ${latencyText(rawLatency)}`);
     return {
       scenario: s,
       title: describe(s),
       rate: w.rate,
-      ...(rounds.length > 1 ? { roundRates: rounds.map((f) => f.w.rate), ceiling1Rounds: c1s.map((c) => c.rate), ceiling2Rounds: c2s.map((c) => c.rate) } : {}),
+      ...(rounds.length > 1 ? { rounds: rates } : {}),
       ...(best.offered ? { offeredRate: best.offered.rate } : {}),
       mbps: (w.rate * s.size) / 1e6,
       sent: best.sent,
       delivered,
-      cpuPercent: (100 * best.cpuSeconds) / ((w.to - w.from) / 1000),
+      cpuPercent: best.cpuPercent,
       cpuUsPerMsg: (1e6 * best.cpuSeconds) / (0.8 * delivered),
       halfRate: rate,
       halfRateCpuPercent: (100 * half.cpuSeconds) / Math.max(0.001, (lr.endAt - latStart - 500) / 1000),
@@ -446,7 +455,7 @@ async function runK2M(s: Scenario): Promise<ScenarioResult> {
     log(`${s.id}: at ${fmt(rate)} msg/s: ${latencyText(lr.latency)} (${fmt(lr.unique ?? 0)}/${fmt(latCount)} arrived)`);
     logSlowBuckets(s, lr, latStart);
     const fin = await finishConnector(conn, sampler);
-    const rawLatency = await rawKafkaToMqttLatency(s, topic, rate, Math.max(200, Math.round(latCount / 2)));
+    const rawLatency = await rawKafkaToMqttLatency(s, topic, rate, latCount);
     log(`${s.id}: raw clients (ceiling 3's code) at the same rate: ${latencyText(rawLatency)}`);
     return {
       scenario: s,

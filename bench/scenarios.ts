@@ -75,7 +75,9 @@ const base = { batching: "default", compression: "none", subscribers: 1 } as con
  * 150,000, more than its 64 MiB buffer holds at 100 B, so the bench shows what it sheds.
  */
 function countFor(size: number, quick: boolean, shorter: boolean): number {
-  const n = shorter ? (size <= 100 ? 80_000 : size <= 1024 ? 50_000 : 12_000) : size <= 100 ? 150_000 : size <= 1024 ? 80_000 : 25_000;
+  // counts for 100 B, 1 KB and 16 KB
+  const [small, medium, large] = shorter ? [80_000, 50_000, 12_000] : [150_000, 80_000, 25_000];
+  const n = size <= 100 ? small : size <= 1024 ? medium : large;
   return quick ? Math.round(n * 0.4) : n;
 }
 

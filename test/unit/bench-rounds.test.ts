@@ -7,6 +7,7 @@ describe("bench throughput rounds", () => {
     const v = judgeRounds({ connector: [17_579, 17_993], ceiling1: [21_314, 9_525], ceiling2: [40_771, 36_561] });
     assert.equal(v.best, 1);
     assert.equal(v.ceiling, 1);
+    assert.equal(v.ceilingRound, 0);
     assert.equal(v.ceilingRate, 21_314);
     assert.equal(v.ratio.toFixed(3), (17_993 / 21_314).toFixed(3));
   });
@@ -14,6 +15,7 @@ describe("bench throughput rounds", () => {
   it("judges against ceiling 2 when the raw producer is the lower one", () => {
     const v = judgeRounds({ connector: [3_855, 5_195], ceiling1: [12_216, 13_043], ceiling2: [4_721, 5_495] });
     assert.equal(v.ceiling, 2);
+    assert.equal(v.ceilingRound, 1);
     assert.equal(v.ceilingRate, 5_495);
     assert.equal(v.ratio.toFixed(3), (5_195 / 5_495).toFixed(3));
   });
