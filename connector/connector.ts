@@ -359,6 +359,8 @@ export class Connector {
       this.metrics.bufferedBytes.set({ route: p.route.name }, p.buffered);
     }
     for (const p of this.k2m) this.metrics.inFlight.set({ route: p.route.name, direction: "kafkaToMqtt" }, p.inFlight);
+    for (const p of this.m2k) this.metrics.routeReady.set({ route: p.route.name, direction: "mqttToKafka" }, p.connected ? 1 : 0);
+    for (const p of this.k2m) this.metrics.routeReady.set({ route: p.route.name, direction: "kafkaToMqtt" }, p.connected ? 1 : 0);
     this.metrics.ready.set(this.ready ? 1 : 0);
   }
 

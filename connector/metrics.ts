@@ -30,6 +30,7 @@ export class ConnectorMetrics {
   readonly reconnects: Counter<"client">;
   readonly consumerLag: Gauge<"route" | "topic" | "partition">;
   readonly ready: Gauge;
+  readonly routeReady: Gauge<"route" | "direction">;
   readonly configReloads: Counter<"result">;
   readonly connectionErrors: Counter<"client">;
 
@@ -60,6 +61,12 @@ export class ConnectorMetrics {
     this.reconnects = new Counter({ name: `${PREFIX}reconnects_total`, help: "Connections re-established after a loss.", labelNames: ["client"], registers: [r] });
     this.consumerLag = new Gauge({ name: `${PREFIX}consumer_lag_messages`, help: "Kafka high watermark minus the next offset to deliver, per partition.", labelNames: ["route", "topic", "partition"], registers: [r] });
     this.ready = new Gauge({ name: `${PREFIX}ready`, help: "1 when both brokers are connected and every route is running.", registers: [r] });
+    this.routeReady = new Gauge({
+      name: `${PREFIX}route_ready`,
+      help: "1 while the route runs with its connections up; 0 while it waits for a broker or its Kafka consumer restarts after a crash.",
+      labelNames: rd,
+      registers: [r],
+    });
     this.connectionErrors = new Counter({ name: `${PREFIX}connection_errors_total`, help: "Failed connection attempts and lost connections.", labelNames: ["client"], registers: [r] });
     this.configReloads = new Counter({ name: `${PREFIX}config_reloads_total`, help: "Topic-map reloads by result (applied, rejected).", labelNames: ["result"], registers: [r] });
   }
@@ -88,7 +95,7 @@ export class ConnectorMetrics {
   /** Forgets a removed route's series so dashboards do not show it as stuck. */
   async removeRoute(route: string): Promise<void> {
     const all = [this.messagesIn, this.messagesOut, this.bytesIn, this.bytesOut, this.batchSize, this.deliveryLatency, this.produceLatency, this.errors,
-      this.inFlight, this.bufferedBytes, this.deadLettered, this.dropped, this.loopSuppressed, this.consumerLag];
+      this.inFlight, this.bufferedBytes, this.deadLettered, this.dropped, this.loopSuppressed, this.consumerLag, this.routeReady];
     for (const m of all) {
       const { values } = await m.get();
       for (const v of values) if (v.labels["route"] === route) (m as { remove(labels: object): void }).remove(stripHistogramLabels(v.labels));

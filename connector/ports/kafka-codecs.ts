@@ -1,6 +1,8 @@
 // Before lz4-napi loads: its allocator reads the environment once, at load time.
 import "./mimalloc-env";
 import { compressFrame, decompressFrame } from "lz4-napi";
+import * as zlib from "node:zlib";
+import { decompress as fzstdDecompress } from "fzstd";
 import { decompressionRatio } from "./kafkajs-fetch-shaping";
 // kafkajs-snappy has no type declarations; its default export is a codec factory.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,3 +36,21 @@ export const lz4Codec = measured(() => ({
 }));
 
 export const snappyCodec = measured(() => createSnappyCodec());
+
+/** Node's own zstd (22.15 and later); absent on Node 20, where fzstd decodes instead. */
+type ZstdSync = (buf: Buffer) => Buffer;
+const nativeZstd = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
+
+/**
+ * Kafka's zstd (KIP-110) is standard zstd frames. The connector never produces zstd (the resource's
+ * `compression` has no such value), but other producers do, and a topic set to
+ * `compression.type=zstd` rewrites every batch as zstd: the consumer must read it.
+ */
+export const zstdCodec = measured(() => ({
+  compress: () => Promise.reject(new Error("zstd compression is not offered for producing; use gzip, snappy or lz4")),
+  decompress: (buffer) => Promise.resolve(nativeZstd ? nativeZstd(buffer) : asBuffer(fzstdDecompress(buffer))),
+}));
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}

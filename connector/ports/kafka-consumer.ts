@@ -1,6 +1,7 @@
-import type { Consumer } from "kafkajs";
+import type { Consumer, ConsumerCrashEvent } from "kafkajs";
 import type { Logger } from "../logger";
 import { CommitTracker } from "../core/commit-tracker";
+import { backoffMs } from "../core/backoff";
 import { beforeRejoin } from "./kafkajs-rejoin-hook";
 import type { ConsumerBatch, KafkaConsumerPort } from "./types";
 
@@ -12,6 +13,9 @@ export interface ConsumerSettings {
 }
 
 const FINAL_COMMIT_ATTEMPTS = 3;
+/** First and longest wait before a crashed consumer is started again. */
+const RESTART_BASE_MS = 1000;
+const RESTART_CAP_MS = 60_000;
 
 /**
  * A kafkajs consumer as a kafkaToMqtt route sees it. The route resolves a batch's offsets once its
@@ -20,6 +24,7 @@ const FINAL_COMMIT_ATTEMPTS = 3;
  * clean stop or a group change (a rolling update, a scale-out) repeats nothing.
  */
 export class KafkaConsumerAdapter implements KafkaConsumerPort {
+  private c: Consumer;
   private readonly commits = new CommitTracker();
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
@@ -34,20 +39,73 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
   private unhook: (() => void) | undefined;
   /** Ours in the group, from the last join: the rejoin hook runs for every member of the group in this process. */
   private memberId = "";
+  private onBatch: ((batch: ConsumerBatch) => Promise<void>) | undefined;
+  /** False from a crash until the consumer has joined its group again. */
+  private up = false;
+  /** Crashes since the last batch that went through, for the restart backoff. */
+  private crashes = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
 
+  /** `create` makes a new kafkajs consumer: one that crashed without restarting is replaced. */
   constructor(
-    private readonly c: Consumer,
+    private readonly create: () => Consumer,
     private readonly groupId: string,
     private readonly topic: string,
     private readonly s: ConsumerSettings,
     private readonly log: Logger,
+    private readonly onCrash: (error: Error) => void = () => undefined,
   ) {
     this.stopped = new Promise<void>((r) => (this.releaseSkipped = r));
+    this.c = this.attach(create());
+  }
+
+  /** Running and in its group; false after a crash until it runs again. */
+  get healthy(): boolean {
+    return this.up;
+  }
+
+  private attach(c: Consumer): Consumer {
     c.on(c.events.GROUP_JOIN, (e) => {
+      this.up = true;
       this.memberId = e.payload.memberId;
       // After a rebalance, never commit for partitions another member now owns.
       this.commits.retain(Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions })));
     });
+    c.on(c.events.CRASH, (e: ConsumerCrashEvent) => this.crashed(c, e.payload.error, e.payload.restart));
+    return c;
+  }
+
+  /**
+   * kafkajs restarts a consumer only after errors it deems retriable; after any other (a codec it
+   * lacks, an unexpected exception) the consumer stays stopped and the route would deliver nothing
+   * for good. Every crash here ends in a restart, with a growing delay, and the route reports itself
+   * not ready meanwhile.
+   */
+  private crashed(c: Consumer, error: Error, kafkajsRestarts: boolean): void {
+    if (this.stopping || c !== this.c) return;
+    this.up = false;
+    const delay = backoffMs(this.crashes++, RESTART_BASE_MS, RESTART_CAP_MS);
+    this.onCrash(error);
+    this.log.error({ err: error.message, errorName: error.name, restartInMs: kafkajsRestarts ? undefined : delay }, "Kafka consumer crashed; restarting it");
+    if (kafkajsRestarts) return;
+    this.restartTimer = setTimeout(() => void this.restart(), delay);
+  }
+
+  private async restart(): Promise<void> {
+    this.restartTimer = undefined;
+    if (this.stopping || !this.onBatch) return;
+    const old = this.c;
+    await old.disconnect().catch(() => undefined);
+    this.c = this.attach(this.create());
+    try {
+      await this.connect();
+      await this.start(this.onBatch);
+      this.log.info("Kafka consumer restarted");
+    } catch (e) {
+      const delay = backoffMs(this.crashes++, RESTART_BASE_MS, RESTART_CAP_MS);
+      this.log.error({ err: (e as Error).message, restartInMs: delay }, "Kafka consumer restart failed; trying again");
+      if (!this.stopping) this.restartTimer = setTimeout(() => void this.restart(), delay);
+    }
   }
 
   async connect(): Promise<void> {
@@ -84,12 +142,17 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
   }
 
   async run(onBatch: (batch: ConsumerBatch) => Promise<void>): Promise<void> {
+    this.onBatch = onBatch;
     this.timer = setInterval(() => void this.commit(), this.s.commitIntervalMs);
     // kafkajs has waited for the running batches by then; without this, what they delivered since
     // the last tick would be fetched again from the last commit, by us or by the partition's next owner.
     this.unhook = beforeRejoin(this.groupId, async (member) => {
       if (member === this.memberId) await this.commit(true);
     });
+    await this.start(onBatch);
+  }
+
+  private async start(onBatch: (batch: ConsumerBatch) => Promise<void>): Promise<void> {
     await this.c.run({
       // kafkajs' auto-commit commits after every batch whatever the interval says; we commit on our own timer.
       autoCommit: false,
@@ -122,6 +185,7 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
             heartbeat,
             isActive: () => !this.stopping && isRunning() && !isStale(),
           });
+          this.crashes = 0;
         } finally {
           if (--this.active === 0) this.idle?.();
         }
@@ -136,6 +200,7 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
    */
   async disconnect(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     this.stopping = true;
     if (this.active > 0) await new Promise<void>((r) => (this.idle = r));
     this.idle = undefined;

@@ -18,7 +18,7 @@ import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "../logger";
 import type { Compression } from "../config/schema";
 import { ConnectorError } from "../core/errors";
-import { lz4Codec, measured, snappyCodec, type Codec } from "./kafka-codecs";
+import { lz4Codec, measured, snappyCodec, zstdCodec, type Codec } from "./kafka-codecs";
 import { KafkaConsumerAdapter } from "./kafka-consumer";
 import type { KafkaConsumerPort, KafkaPort, KafkaProducerPort, ProduceRequest } from "./types";
 
@@ -40,6 +40,7 @@ export interface KafkaSettings {
 
 CompressionCodecs[CompressionTypes.Snappy] = snappyCodec;
 CompressionCodecs[CompressionTypes.LZ4] = lz4Codec;
+CompressionCodecs[CompressionTypes.ZSTD] = zstdCodec;
 // kafkajs' own gzip, measured like the others (kafkajs-fetch-shaping.ts).
 CompressionCodecs[CompressionTypes.GZIP] = measured(CompressionCodecs[CompressionTypes.GZIP] as () => Codec);
 
@@ -111,25 +112,28 @@ export class KafkaJsPort implements KafkaPort {
     return new ProducerAdapter(producer);
   }
 
-  consumer(groupId: string, topic: string): KafkaConsumerPort {
-    const consumer = this.kafka.consumer({
-      groupId,
-      allowAutoTopicCreation: false,
-      metadataMaxAge: this.metadataMaxAge,
-      // A crashed member holds its partitions until this expires; kept short so a replacement resumes quickly.
-      sessionTimeout: this.s.sessionTimeoutMs,
-      heartbeatInterval: Math.max(1000, Math.floor(this.s.sessionTimeoutMs / 3)),
-      // A fetch stays in memory until every record of it is PUBACKed, and kafkajs fetches again only
-      // then, so smaller fetches mean more idle gaps: 512 KiB per partition cost a quarter of the
-      // 16 KB throughput. The total cap bounds memory on topics with many partitions (32 on a
-      // large event hub would otherwise be 32 MiB per fetch). Both are divided by the compression
-      // ratio seen so far, capped at about 10,000 records of the sizes seen, and the partition
-      // order rotates per fetch (kafkajs-fetch-shaping.ts).
-      maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
-      maxBytes: FETCH_MAX_BYTES,
-    });
-    this.clients.push(consumer);
-    return new KafkaConsumerAdapter(consumer, groupId, topic, this.s, this.log.child({ groupId, topic }));
+  consumer(groupId: string, topic: string, onCrash?: (error: Error) => void): KafkaConsumerPort {
+    const create = () => {
+      const consumer = this.kafka.consumer({
+        groupId,
+        allowAutoTopicCreation: false,
+        metadataMaxAge: this.metadataMaxAge,
+        // A crashed member holds its partitions until this expires; kept short so a replacement resumes quickly.
+        sessionTimeout: this.s.sessionTimeoutMs,
+        heartbeatInterval: Math.max(1000, Math.floor(this.s.sessionTimeoutMs / 3)),
+        // A fetch stays in memory until every record of it is PUBACKed, and kafkajs fetches again only
+        // then, so smaller fetches mean more idle gaps: 512 KiB per partition cost a quarter of the
+        // 16 KB throughput. The total cap bounds memory on topics with many partitions (32 on a
+        // large event hub would otherwise be 32 MiB per fetch). Both are divided by the compression
+        // ratio seen so far, capped at about 10,000 records of the sizes seen, and the partition
+        // order rotates per fetch (kafkajs-fetch-shaping.ts).
+        maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
+        maxBytes: FETCH_MAX_BYTES,
+      });
+      this.clients.push(consumer);
+      return consumer;
+    };
+    return new KafkaConsumerAdapter(create, groupId, topic, this.s, this.log.child({ groupId, topic }), onCrash);
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {

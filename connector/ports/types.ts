@@ -110,11 +110,14 @@ export interface KafkaConsumerPort {
   run(onBatch: (batch: ConsumerBatch) => Promise<void>): Promise<void>;
   /** Stops fetching, commits resolved offsets, leaves the group. */
   disconnect(): Promise<void>;
+  /** In its group and fetching; false from a crash until it runs again (it is restarted with backoff). */
+  readonly healthy: boolean;
 }
 
 export interface KafkaPort {
   producer(): KafkaProducerPort;
-  consumer(groupId: string, topic: string): KafkaConsumerPort;
+  /** `onCrash` hears of every crash; the consumer restarts itself after each. */
+  consumer(groupId: string, topic: string, onCrash?: (error: Error) => void): KafkaConsumerPort;
   /** Partition counts, failing clearly for topics that do not exist. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
   /** Each topic's max.message.bytes where the cluster reports it; topics it does not report are absent. */

@@ -81,7 +81,7 @@ export class KafkaToMqttPipeline {
   }
 
   get connected(): boolean {
-    return this.running && this.lanes.length > 0 && this.lanes.every((l) => l.publisher.connected);
+    return this.running && (this.consumer?.healthy ?? false) && this.lanes.length > 0 && this.lanes.every((l) => l.publisher.connected);
   }
 
   /** MQTT connections this route publishes on. */
@@ -127,7 +127,7 @@ export class KafkaToMqttPipeline {
       maxBytes: MAX_BATCH_BYTES,
       log: this.log,
     });
-    this.consumer = this.kafka.consumer(this.groupId, this.route.kafkaTopic);
+    this.consumer = this.kafka.consumer(this.groupId, this.route.kafkaTopic, () => this.opts.metrics.error("consumer_crash"));
     await this.consumer.connect();
     this.running = true;
     await this.consumer.run((b) => this.onBatch(b));

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
+import { CompressionCodecs, CompressionTypes } from "kafkajs";
 import { committedOffsets, uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { segmentCodecs } from "../helpers/segments";
 import { connectorFixture, startTestConnector, plainConnectorSpec, waitFor } from "../helpers/connector";
 
 describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
@@ -54,6 +56,53 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const msgs = await sub.done;
     assert.deepEqual(msgs.map((m) => [m.text, m.qos]), [["a", 0], ["b", 0]]);
     await waitFor("offset commit", async () => (await committedOffset(group, topic)) === 2, 15_000);
+  });
+
+  it("decodes zstd batches written by kcat -z zstd, and keeps flowing with the uncompressed records after them", async () => {
+    const topic = uniqueName("zstd");
+    const mt = uniqueName("zstd");
+    await b.kafka.createTopic(topic, 1);
+    await start(`  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${uniqueName("zg")}}`);
+    const sub = mosquittoSub(b.mqtt.url, mt, { count: 5, timeoutMs: 20_000 });
+    await sub.ready;
+    // librdkafka sends a batch uncompressed when compression would not shrink it: these do shrink.
+    const big = (s: string) => `${s}:${"reading ".repeat(200)}`;
+    await kcatProduce(b.kafka.bootstrap, topic, [{ value: big("z1") }, { value: big("z2") }, { value: big("z3") }], { config: { "compression.codec": "zstd" } });
+    assert.deepEqual(await segmentCodecs(b.kafka, topic), ["zstd"], "kcat wrote zstd batches");
+    await kcatProduce(b.kafka.bootstrap, topic, [{ value: "plain1" }, { value: "plain2" }]);
+    assert.deepEqual((await sub.done).map((m) => m.text), [big("z1"), big("z2"), big("z3"), "plain1", "plain2"]);
+  });
+
+  it("a consumer crash kafkajs would not restart from (a codec it lacks) is restarted with backoff; the route reports not ready meanwhile and loses nothing", async function () {
+    this.timeout(90_000);
+    const topic = uniqueName("crash");
+    const mt = uniqueName("crash");
+    await b.kafka.createTopic(topic, 1);
+    const codecs = CompressionCodecs as Record<number, unknown>;
+    const zstd = codecs[CompressionTypes.ZSTD];
+    const c = await start(`  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${uniqueName("cg")}}`);
+    const sub = mosquittoSub(b.mqtt.url, mt, { count: 3, timeoutMs: 60_000 });
+    await sub.ready;
+    assert.equal(c.ready, true);
+    // What kafkajs ships with: KafkaJSNotImplemented, a crash it does not restart from.
+    const { KafkaJSNotImplemented } = require("kafkajs/src/errors") as { KafkaJSNotImplemented: new (m: string) => Error };
+    codecs[CompressionTypes.ZSTD] = () => {
+      throw new KafkaJSNotImplemented("ZSTD compression not implemented");
+    };
+    try {
+      await kcatProduce(b.kafka.bootstrap, topic, [{ value: `a${"x".repeat(2000)}` }, { value: `b${"x".repeat(2000)}` }], { config: { "compression.codec": "zstd" } });
+      await kcatProduce(b.kafka.bootstrap, topic, [{ value: "c" }]);
+      await waitFor("the route to report the crash", () => !c.ready, 20_000);
+      assert.equal(c.routeStates()[Object.keys(c.routeStates())[0]!]!.connected, false, "/readyz shows the route down");
+      c.refreshGauges();
+      const text = await c.metrics.registry.metrics();
+      assert.match(text, /mqtt_kafka_connector_route_ready\{[^}]*route="r"[^}]*\} 0/);
+      assert.match(text, /mqtt_kafka_connector_errors_total\{[^}]*kind="consumer_crash"[^}]*\} [1-9]/);
+    } finally {
+      codecs[CompressionTypes.ZSTD] = zstd;
+    }
+    assert.deepEqual((await sub.done).map((m) => m.text[0]), ["a", "b", "c"], "after the restart everything arrives, in order");
+    await waitFor("ready again", () => c.ready, 30_000);
   });
 
   it("uses consumerGroupId, defaulting to the route name", async () => {
