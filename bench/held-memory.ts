@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       clientIdPrefix: "bench-held",
       receiveMaximum: 1000,
       sessionExpirySeconds: 0,
+      subscription: { filter: route.mqttTopic, clients: 1, mode: "plain", stale: [] },
       maxBufferedBytes: 2 ** 31, // nothing shed: every message is held
       hash: () => 0,
       partitionCount: () => 3,

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import pino from "pino";
 import type { ConnectorConfig } from "./config/load";
 import { SecretStore } from "./config/secrets";
-import { sharedFilter } from "./core/topic-filter";
+import { routeSubscription, describeSubscription } from "./config/subscription";
 import { KafkaJsPort } from "./ports/kafka-port";
 import { MqttJsPort } from "./ports/mqtt-port";
 import { kafkaAuth, mqttSettings, isEventHubs, splitEndpoints } from "./ports/connection-settings";
@@ -108,11 +108,12 @@ export async function runChecks(config: ConnectorConfig, secretsDir: string, tim
     const filters = routes.flatMap(({ map, r }) => {
       const m = r.mqttToKafka;
       if (!m) return [];
-      return [{ route: `${map}/${m.name}`, filter: m.sharedSubscription ? sharedFilter(m.sharedSubscription.groupName, m.mqttTopic) : m.mqttTopic, qos: m.qos }];
+      const sub = routeSubscription(m, config.connector.metadata.name, spec.instances);
+      return [{ route: `${map}/${m.name}`, filter: sub.filter, qos: m.qos, how: describeSubscription(sub, spec.instances) }];
     });
     const id = `${spec.clientIdPrefix ?? config.connector.metadata.name}-check-${randomBytes(3).toString("hex")}`;
     let connected = false;
-    for (const f of filters.length ? filters : [{ route: "", filter: "", qos: 0 as const }]) {
+    for (const f of filters.length ? filters : [{ route: "", filter: "", qos: 0 as const, how: "" }]) {
       // Session expiry 0: the check leaves nothing on the broker. Without mqttToKafka routes we only connect.
       const sub = port.subscribe({ clientId: id, filter: f.filter || `$check/${id}`, qos: f.qos, receiveMaximum: 10, sessionExpirySeconds: 0 }, () => undefined);
       // A refused CONNECT is final for a check: stop at the first error instead of waiting out retries.
@@ -126,7 +127,7 @@ export async function runChecks(config: ConnectorConfig, secretsDir: string, tim
         await withTimeout(Promise.race([sub.start(), refused]), timeoutMs, mqttConn.url);
         if (!connected) add(true, "MQTT connection", `${mqttConn.url} (${mqttConn.describe}), MQTT v5`);
         connected = true;
-        if (f.route) add(true, `MQTT subscription ${f.filter}`, `granted at QoS ${f.qos} for ${f.route}`);
+        if (f.route) add(true, `MQTT subscription ${f.filter}`, `granted at QoS ${f.qos} for ${f.route}; ${f.how}`);
       } catch (e) {
         const why = errors.at(-1) ?? (e as Error).message;
         if (!connected && !sub.connected) {

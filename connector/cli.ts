@@ -10,6 +10,7 @@ import { resolveInstanceIndex } from "./instance";
 import { watchConfig } from "./config/watch";
 import { runChecks, formatReport } from "./check";
 import { applyHeapGrowth } from "./heap-growth";
+import { routeSubscription, describeSubscription } from "./config/subscription";
 
 export const EXIT = { ok: 0, drainIncomplete: 1, config: 2, startup: 3, usage: 64 } as const;
 
@@ -140,6 +141,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (args.validate) {
     const routes = config.topicMaps.reduce((n, m) => n + m.spec.routes.length, 0);
     process.stdout.write(`configuration valid: KafkaConnector/${config.connector.metadata.name} with ${config.topicMaps.length} topic map(s), ${routes} route(s)\n`);
+    const { name } = config.connector.metadata;
+    const { instances } = config.connector.spec;
+    for (const m of config.topicMaps) {
+      for (const r of m.spec.routes) {
+        if (r.mqttToKafka) process.stdout.write(`  ${m.metadata.name}/${r.mqttToKafka.name}: ${describeSubscription(routeSubscription(r.mqttToKafka, name, instances), instances)}\n`);
+      }
+    }
     return EXIT.ok;
   }
 

@@ -1,5 +1,5 @@
 import type { ConnectorConfig } from "./config/load";
-import type { KafkaConnectorTopicMapResource, RouteResolved } from "./config/schema";
+import type { KafkaConnectorTopicMapResource, MqttToKafkaRoute, RouteResolved } from "./config/schema";
 import { SecretStore } from "./config/secrets";
 import { ConnectorError } from "./core/errors";
 import { backoffMs, sleep } from "./core/backoff";
@@ -14,6 +14,7 @@ import type { KafkaPort, KafkaProducerPort, MqttPort } from "./ports/types";
 import { MqttToKafkaPipeline } from "./routes/mqtt-to-kafka";
 import { KafkaToMqttPipeline } from "./routes/kafka-to-mqtt";
 import { connectorOrigin, loopCapableRoutes } from "./routes/loop-guard";
+import { routeSubscription, describeSubscription, type RouteSubscription } from "./config/subscription";
 
 const TOPIC_LIMITS_TIMEOUT_MS = 10_000;
 
@@ -245,6 +246,10 @@ export class Connector {
     }
   }
 
+  private subscriptionOf(route: MqttToKafkaRoute): RouteSubscription {
+    return routeSubscription(route, this.config.connector.metadata.name, this.config.connector.spec.instances);
+  }
+
   partitionCount = (topic: string): number => {
     const n = this.partitions.get(topic);
     if (n === undefined) throw new ConnectorError("KAFKA_TOPIC_MISSING", `no partition metadata for ${topic}`);
@@ -276,6 +281,7 @@ export class Connector {
         ...(this.topicLimits.has(route.mqttToKafka.kafkaTopic) ? { topicMaxMessageBytes: this.topicLimits.get(route.mqttToKafka.kafkaTopic)! } : {}),
         origin: this.origin,
         leaveSharedOnStop: rt.leaveSharedOnStop,
+        subscription: this.subscriptionOf(route.mqttToKafka),
         metrics: this.metrics.route(name, "mqttToKafka"),
       }, this.log.child({ route: name, direction: "mqttToKafka" }));
     }
@@ -311,11 +317,12 @@ export class Connector {
     this.state = "running";
     this.log.info(
       {
-        instance: this.runtime.instanceIndex,
         routes: defs.map((d) => {
           const m = d.route.mqttToKafka;
           const k = d.route.kafkaToMqtt;
-          return m ? `${d.key}: mqtt ${m.mqttTopic} -> kafka ${m.kafkaTopic} (qos ${m.qos}, acks ${m.kafkaAcks})` : `${d.key}: kafka ${k!.kafkaTopic} -> mqtt ${k!.mqttTopic} (qos ${k!.qos})`;
+          return m
+            ? `${d.key}: mqtt ${m.mqttTopic} -> kafka ${m.kafkaTopic} (qos ${m.qos}, acks ${m.kafkaAcks}; ${describeSubscription(this.subscriptionOf(m), this.config.connector.spec.instances)})`
+            : `${d.key}: kafka ${k!.kafkaTopic} -> mqtt ${k!.mqttTopic} (qos ${k!.qos})`;
         }),
       },
       "connector running",
@@ -413,8 +420,7 @@ export class Connector {
           // A removed route, or one whose subscription changed, must not leave its old filter in the
           // broker session; an otherwise changed route keeps its session so nothing queued is lost.
           const next = defs.get(key)?.route.mqttToKafka;
-          const sub = (r: typeof next) => JSON.stringify([r?.mqttTopic, r?.sharedSubscription]);
-          const leave = gone || sub(next) !== sub(p.route);
+          const leave = gone || !next || this.subscriptionOf(next).filter !== this.subscriptionOf(p.route).filter;
           await p.drain({ leave });
           await p.disconnect({ endSession: gone });
         } else {

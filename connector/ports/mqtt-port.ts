@@ -125,6 +125,7 @@ class Subscription implements MqttSubscription {
   /** mqtt.js packet-loop continuations held while we are over our Receive Maximum. */
   private held: (() => void)[] = [];
   private closing?: Promise<void>;
+  private sessionPresent = false;
 
   constructor(
     s: MqttConnectionSettings,
@@ -139,7 +140,8 @@ class Subscription implements MqttSubscription {
     refreshTokenOnReconnect(this.client, s, log);
     this.interceptPuback();
     this.enforceReceiveMaximum();
-    this.client.on("connect", () => {
+    this.client.on("connect", (connack) => {
+      this.sessionPresent = connack.sessionPresent;
       // PUBACKs owed on the old connection are void: the broker redelivers those messages.
       this.generation++;
       this.ledger.clear();
@@ -170,6 +172,10 @@ class Subscription implements MqttSubscription {
       throw new ConnectorError("MQTT_SUBSCRIBE_REFUSED", `broker refused subscription to ${JSON.stringify(this.opts.filter)} (reason code ${g?.qos ?? "none"})`, {
         reasonCode: g?.qos,
       });
+    }
+    // Only a resumed session can hold them; "no subscription existed" (0x11) is the usual answer.
+    if (this.sessionPresent && this.opts.staleFilters?.length) {
+      await this.client.unsubscribeAsync(this.opts.staleFilters).catch((e: unknown) => this.log.warn({ err: String(e), filters: this.opts.staleFilters }, "could not drop an earlier subscription"));
     }
   }
 

@@ -19,6 +19,8 @@ export interface InboundMqttMessage {
 export interface MqttSubscriberOptions {
   clientId: string;
   filter: string;
+  /** Filters a session from an earlier configuration may still hold; unsubscribed after connecting. */
+  staleFilters?: string[];
   qos: 0 | 1;
   receiveMaximum: number;
   sessionExpirySeconds: number;

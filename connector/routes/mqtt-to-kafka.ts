@@ -3,7 +3,7 @@ import { MAX_REQUEST_BYTES } from "../config/schema";
 import { BatchAccumulator, type Batch } from "../core/batcher";
 import { PartitionChooser, partitionKey, type KeyHash } from "../core/partitioner";
 import { headersSize, propertiesToHeaders } from "../core/properties";
-import { sharedFilter } from "../core/topic-filter";
+import type { RouteSubscription } from "../config/subscription";
 import { backoffMs, sleep } from "../core/backoff";
 import type { Logger } from "../logger";
 import type { InboundMqttMessage, KafkaProducerPort, MqttPort, MqttPublisher, MqttSubscription, OutboundRecord } from "../ports/types";
@@ -48,6 +48,8 @@ export interface MqttToKafkaOptions {
   origin: string;
   /** Shared-subscription clients unsubscribe and end their sessions on stop, so no share is stranded. */
   leaveSharedOnStop: boolean;
+  /** What the route's clients subscribe to (config/subscription.ts). */
+  subscription: RouteSubscription;
   metrics: RouteMetrics;
 }
 
@@ -161,14 +163,12 @@ export class MqttToKafkaPipeline {
       maxBytes: MAX_BATCH_BYTES,
       log: this.log,
     });
-    const share = this.route.sharedSubscription;
-    const filter = share ? sharedFilter(share.groupName, this.route.mqttTopic) : this.route.mqttTopic;
-    const count = share ? share.groupMinimumShareNumber : 1;
+    const { filter, clients: count, stale } = this.opts.subscription;
     for (let i = 0; i < count; i++) {
       const clientId = mqttClientId(this.opts.clientIdPrefix, this.opts.instanceIndex, this.route.name, i);
       this.subs.push(
         this.mqtt.subscribe(
-          { clientId, filter, qos: this.route.qos, receiveMaximum: this.opts.receiveMaximum, sessionExpirySeconds: this.opts.sessionExpirySeconds },
+          { clientId, filter, staleFilters: stale, qos: this.route.qos, receiveMaximum: this.opts.receiveMaximum, sessionExpirySeconds: this.opts.sessionExpirySeconds },
           (m) => {
             this.stats.receivedByClient[clientId] = (this.stats.receivedByClient[clientId] ?? 0) + 1;
             this.onMessage(m);
@@ -347,7 +347,7 @@ export class MqttToKafkaPipeline {
    * same for any route (used when a reload removes the route or changes its filter).
    */
   async drain(opts: { leave?: boolean } = {}): Promise<void> {
-    if (opts.leave ?? (this.route.sharedSubscription && this.opts.leaveSharedOnStop)) {
+    if (opts.leave ?? this.leavesOnStop) {
       await Promise.all(this.subs.map((s) => s.unsubscribe().catch((e: unknown) => this.log.warn({ err: String(e) }, "unsubscribe failed"))));
       const quietMs = 500;
       const until = Date.now() + 10_000;
@@ -363,13 +363,17 @@ export class MqttToKafkaPipeline {
     await Promise.all([...this.poisonInFlight]);
   }
 
+  private get leavesOnStop(): boolean {
+    return this.opts.subscription.mode !== "plain" && this.opts.leaveSharedOnStop;
+  }
+
   /** Gives up on retries (drain timeout); unsettled messages are redelivered by the broker later. */
   abort(): void {
     this.stopSignal.abort();
   }
 
   async disconnect(opts: { endSession?: boolean } = {}): Promise<void> {
-    const endSession = opts.endSession ?? Boolean(this.route.sharedSubscription && this.opts.leaveSharedOnStop);
+    const endSession = opts.endSession ?? this.leavesOnStop;
     await Promise.all([...this.subs.map((s) => s.close({ endSession })), this.dlqPublisher?.close()]);
   }
 }

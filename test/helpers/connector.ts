@@ -35,11 +35,11 @@ export function connectorYaml(o: TestConnectorOptions, name = "itest"): string {
 }
 
 /** Plain endpoints for the shared brokers. */
-export function plainConnectorSpec(kafkaBootstrap: string, mqttUrl: string, extra = ""): string {
+export function plainConnectorSpec(kafkaBootstrap: string, mqttUrl: string, extra = "", instances = 1): string {
   const port = new URL(mqttUrl).port;
   return [
     "  image: {}",
-    "  instances: 1",
+    `  instances: ${instances}`,
     "  logLevel: warn",
     `  kafkaConnection: {endpoint: "${kafkaBootstrap}", tls: {tlsEnabled: false}}`,
     `  localBrokerConnection: {endpoint: "127.0.0.1:${port}", tls: {tlsEnabled: false}}`,

@@ -12,9 +12,9 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     b = fx.brokers;
   });
 
-  async function start(mapSpec: string, opts: { instanceIndex?: number; extra?: string; name?: string; receiveMaximum?: number } = {}) {
+  async function start(mapSpec: string, opts: { instanceIndex?: number; instances?: number; extra?: string; name?: string; receiveMaximum?: number } = {}) {
     const r = await startTestConnector({
-      connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url, opts.extra),
+      connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url, opts.extra, opts.instances),
       mapSpec,
       runtime: { instanceIndex: opts.instanceIndex ?? 0, ...(opts.receiveMaximum ? { receiveMaximum: opts.receiveMaximum } : {}) },
     }, opts.name ?? uniqueName("c").toLowerCase().replace(/[^a-z0-9-]/g, "-"));
@@ -198,6 +198,43 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     assert.equal(per.length, 3, "three MQTT clients received messages");
     assert.equal(per.reduce((a, x) => a + x, 0), 60);
     assert.deepEqual(Object.keys(c.m2k[0]!.stats.receivedByClient).map((id) => id.replace(/^.*-r-/, "")).sort(), ["0", "1", "2"]);
+  });
+
+  it("instances: 2 share a route without sharedSubscription: each message reaches Kafka once, and both instances take part", async function () {
+    this.timeout(60_000);
+    const topic = uniqueName("inst");
+    const mt = uniqueName("inst");
+    const name = uniqueName("two").toLowerCase();
+    await b.kafka.createTopic(topic, 1);
+    const map = `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}/#", kafkaTopic: ${topic}}`;
+    const [i0, i1] = [await start(map, { name, instances: 2, instanceIndex: 0 }), await start(map, { name, instances: 2, instanceIndex: 1 })];
+    const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => client.publishAsync(`${mt}/${i}`, `m${i}`, { qos: 1 })));
+    await client.endAsync();
+    const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 200, timeoutMs: 8000, allowFewer: true });
+    assert.equal(recs.length, 100, "each message once, not once per instance");
+    assert.equal(new Set(recs.map((r) => r.value)).size, 100);
+    const counts = [i0, i1].map((c) => c.m2k[0]!.stats.received);
+    assert.ok(counts.every((n) => n > 0), `both instances took messages (got ${counts.join(" and ")})`);
+    assert.deepEqual(Object.keys(i0.m2k[0]!.stats.receivedByClient).length, 1);
+  });
+
+  it("a session kept from instances: 1 does not deliver twice after a restart with instances: 2", async function () {
+    this.timeout(60_000);
+    const topic = uniqueName("resub");
+    const mt = uniqueName("resub");
+    const name = uniqueName("re").toLowerCase();
+    await b.kafka.createTopic(topic, 1);
+    const map = `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`;
+    const single = await start(map, { name, instances: 1 });
+    fx.untrack(single);
+    assert.equal(await single.stop(10_000), true);
+    await start(map, { name, instances: 2, instanceIndex: 0 });
+    const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => client.publishAsync(mt, `s${i}`, { qos: 1 })));
+    await client.endAsync();
+    const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 100, timeoutMs: 6000, allowFewer: true });
+    assert.equal(recs.length, 50, "the plain subscription of the old session was dropped");
   });
 
   it("QoS 1: messages in flight stay within Receive Maximum while a backlog drains after a Kafka outage", async function () {

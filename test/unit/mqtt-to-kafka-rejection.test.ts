@@ -68,6 +68,7 @@ describe("mqttToKafka: a record Kafka refuses inside a multi-partition batch", (
       clientIdPrefix: "test",
       receiveMaximum: 1000,
       sessionExpirySeconds: 0,
+      subscription: { filter: route.mqttTopic, clients: 1, mode: "plain", stale: [] },
       maxBufferedBytes: 1 << 26,
       hash: () => 0,
       partitionCount: () => PARTITIONS,
