@@ -89,6 +89,7 @@ trap cleanup EXIT
 finish_piece() { # finish_piece STAGING FINAL
   local from="$1" to="$2"
   rm -rf "$to"
+  chmod 755 "$from"
   mv "$from" "$to"
   staging=""
   date -u +%FT%TZ >"$to/.built"
