@@ -26,8 +26,18 @@ export class SecretStore {
     }
   }
 
+  /**
+   * A credential without the one line ending that `echo pw > file`, `kubectl create secret
+   * --from-file` and many secret tools leave at the end.
+   */
+  readLine(name: string, key: string, what: string): Buffer {
+    const b = this.read(name, key, what);
+    const end = b.at(-1) === 0x0a ? (b.at(-2) === 0x0d ? b.length - 2 : b.length - 1) : b.length;
+    return b.subarray(0, end);
+  }
+
   readText(name: string, key: string, what: string): string {
-    return this.read(name, key, what).toString("utf8").replace(/\r?\n$/, "");
+    return this.readLine(name, key, what).toString("utf8");
   }
 
   /** Every PEM file (`*.crt`, `*.pem`) of a CA ConfigMap, as one bundle. */

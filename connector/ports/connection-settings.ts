@@ -98,8 +98,8 @@ export function mqttSettings(spec: KafkaConnectorSpecResolved, secrets: SecretSt
   if (auth?.usernamePassword) {
     const n = auth.usernamePassword.secretName;
     const what = `${where}.authentication.usernamePassword`;
-    s.username = secrets.readText(n, "username", what);
-    s.password = secrets.read(n, "password", what);
+    s.readUserPassword = () => ({ username: secrets.readText(n, "username", what), password: secrets.readLine(n, "password", what) });
+    Object.assign(s, s.readUserPassword());
     s.describe = "username/password";
   } else if (auth?.x509) {
     if (!tlsOn) throw new ConnectorError("CONFIG_INVALID", `${where}.authentication.x509 requires ${where}.tls.tlsEnabled: true`);

@@ -3,6 +3,7 @@ import { disableNagle } from "./sockets";
 import type { Logger } from "../logger";
 import { OrderedLedger } from "../core/ordered-ledger";
 import { ConnectorError } from "../core/errors";
+import { RepeatLimiter } from "../core/repeat-limiter";
 import type { MqttProperties } from "../core/properties";
 import type { InboundMqttMessage, MqttPort, MqttPublisher, MqttSubscriberOptions, MqttSubscription } from "./types";
 
@@ -14,6 +15,8 @@ export interface MqttConnectionSettings {
   password?: Buffer;
   /** K8S-SAT enhanced authentication: read again before every (re)connect, since tokens rotate. */
   readAuthToken?: () => Buffer;
+  /** Username and password read again before every reconnect, so a Secret fixed in place is picked up. */
+  readUserPassword?: () => { username: string; password: Buffer };
   reconnectPeriodMs?: number;
 }
 
@@ -40,6 +43,9 @@ function baseOptions(s: MqttConnectionSettings, clientId: string, sessionExpiryS
     connectTimeout: 10_000,
     keepalive: 30,
     resubscribe: true,
+    // A refused CONNECT (bad credentials, not authorised yet) is retried like any failure: the
+    // credential or the broker's user list may be fixed later, and a pod must not sit unready for good.
+    reconnectOnConnackError: true,
     properties: { sessionExpiryInterval: sessionExpirySeconds, ...(receiveMaximum ? { receiveMaximum } : {}) },
   };
   if (s.username !== undefined) opts.username = s.username;
@@ -57,14 +63,15 @@ function baseOptions(s: MqttConnectionSettings, clientId: string, sessionExpiryS
   return opts;
 }
 
-function refreshTokenOnReconnect(client: MqttClient, s: MqttConnectionSettings, log: Logger): void {
-  if (!s.readAuthToken) return;
-  const read = s.readAuthToken;
+function refreshCredentialsOnReconnect(client: MqttClient, s: MqttConnectionSettings, log: Logger): void {
+  const { readAuthToken, readUserPassword } = s;
+  if (!readAuthToken && !readUserPassword) return;
   client.on("close", () => {
     try {
-      client.options.properties = { ...client.options.properties, authenticationData: read() };
+      if (readAuthToken) client.options.properties = { ...client.options.properties, authenticationData: readAuthToken() };
+      if (readUserPassword) Object.assign(client.options, readUserPassword());
     } catch (e) {
-      log.error({ err: e }, "cannot re-read the service account token; reconnecting with the previous one");
+      log.error({ err: (e as Error).message }, "cannot re-read the MQTT credentials; reconnecting with the previous ones");
     }
   });
 }
@@ -83,7 +90,7 @@ function toProperties(p: IPublishPacket["properties"]): MqttProperties {
 
 export type ConnectionEvent = (event: "reconnect" | "error") => void;
 
-function logConnectionEvents(client: MqttClient, log: Logger, onEvent: ConnectionEvent): void {
+function logConnectionEvents(client: MqttClient, log: Logger, onEvent: ConnectionEvent, errors: RepeatLimiter): void {
   let everConnected = false;
   client.on("connect", (connack) => {
     log[everConnected ? "warn" : "info"]({ sessionPresent: connack.sessionPresent }, everConnected ? "MQTT reconnected" : "MQTT connected");
@@ -106,14 +113,36 @@ function logConnectionEvents(client: MqttClient, log: Logger, onEvent: Connectio
   client.on("error", (err) => {
     onEvent("error");
     const rc = (err as { code?: unknown }).code;
-    log.error({ reasonCode: typeof rc === "number" ? rc : undefined, err: err.message }, "MQTT error");
+    const reasonCode = typeof rc === "number" ? rc : undefined;
+    // Every retry of every client fails the same way; say it once a minute, with the count.
+    const { log: show, repeated } = errors.check(`${reasonCode}:${err.message}`);
+    if (show) log.error({ reasonCode, err: err.message, ...(repeated ? { repeatedSinceLastLog: repeated } : {}) }, reasonCode === undefined ? "MQTT error" : "MQTT connection refused; retrying");
+    else log.debug({ reasonCode, err: err.message }, "MQTT error (repeat)");
   });
 }
 
-/** No timeout: a broker that is down is retried for ever (mqtt.js reconnects); progress is logged. */
+/**
+ * No timeout: a broker that is down is retried for ever (mqtt.js reconnects); progress is logged.
+ * Closing the client ends the wait, so a stop during start-up is not held by a broker never reached.
+ */
 function waitConnected(client: MqttClient): Promise<void> {
   if (client.connected) return Promise.resolve();
-  return new Promise((resolve) => client.once("connect", () => resolve()));
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      client.off("connect", onConnect);
+      client.off("end", onEnd);
+    };
+    const onConnect = (): void => {
+      done();
+      resolve();
+    };
+    const onEnd = (): void => {
+      done();
+      reject(new ConnectorError("STOPPED", "closed before the MQTT connection was established"));
+    };
+    client.on("connect", onConnect);
+    client.on("end", onEnd);
+  });
 }
 
 class Subscription implements MqttSubscription {
@@ -133,11 +162,12 @@ class Subscription implements MqttSubscription {
     private readonly onMessage: (m: InboundMqttMessage) => void,
     private readonly log: Logger,
     onEvent: ConnectionEvent,
+    errors: RepeatLimiter,
   ) {
     this.client = mqtt.connect(s.url, { ...baseOptions(s, opts.clientId, opts.sessionExpirySeconds, opts.receiveMaximum), manualConnect: true });
     disableNagle(this.client);
-    logConnectionEvents(this.client, log, onEvent);
-    refreshTokenOnReconnect(this.client, s, log);
+    logConnectionEvents(this.client, log, onEvent, errors);
+    refreshCredentialsOnReconnect(this.client, s, log);
     this.interceptPuback();
     this.enforceReceiveMaximum();
     this.client.on("connect", (connack) => {
@@ -269,6 +299,7 @@ class Publisher implements MqttPublisher {
     sessionExpirySeconds: number,
     private readonly log: Logger,
     onEvent: ConnectionEvent,
+    errors: RepeatLimiter,
   ) {
     this.client = mqtt.connect(s.url, { ...baseOptions(s, clientId, sessionExpirySeconds), manualConnect: true });
     disableNagle(this.client);
@@ -276,8 +307,8 @@ class Publisher implements MqttPublisher {
       this.quota = connack.properties?.receiveMaximum ?? 65535;
       this.maxPacket = connack.properties?.maximumPacketSize ?? 268_435_455;
     });
-    logConnectionEvents(this.client, log, onEvent);
-    refreshTokenOnReconnect(this.client, s, log);
+    logConnectionEvents(this.client, log, onEvent, errors);
+    refreshCredentialsOnReconnect(this.client, s, log);
   }
 
   get connected(): boolean {
@@ -322,6 +353,9 @@ class Publisher implements MqttPublisher {
 }
 
 export class MqttJsPort implements MqttPort {
+  /** Shared by every client of the port: they all fail alike when the broker refuses us. */
+  private readonly errors = new RepeatLimiter();
+
   constructor(
     private readonly settings: MqttConnectionSettings,
     private readonly log: Logger,
@@ -329,10 +363,10 @@ export class MqttJsPort implements MqttPort {
   ) {}
 
   subscribe(opts: MqttSubscriberOptions, onMessage: (m: InboundMqttMessage) => void): MqttSubscription {
-    return new Subscription(this.settings, opts, onMessage, this.log.child({ clientId: opts.clientId }), this.onEvent);
+    return new Subscription(this.settings, opts, onMessage, this.log.child({ clientId: opts.clientId }), this.onEvent, this.errors);
   }
 
   publisher(clientId: string, sessionExpirySeconds: number): MqttPublisher {
-    return new Publisher(this.settings, clientId, sessionExpirySeconds, this.log.child({ clientId }), this.onEvent);
+    return new Publisher(this.settings, clientId, sessionExpirySeconds, this.log.child({ clientId }), this.onEvent, this.errors);
   }
 }

@@ -38,6 +38,10 @@ export abstract class BrokerProcess {
     await this.proc?.stop(this.stopTimeoutMs);
   }
 
+  protected signal(sig: NodeJS.Signals): void {
+    this.proc?.signal(sig);
+  }
+
   /** SIGKILL. Data is kept. */
   async kill(): Promise<void> {
     await this.proc?.kill();

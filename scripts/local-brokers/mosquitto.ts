@@ -61,6 +61,8 @@ export interface MosquittoBroker {
   start(): Promise<void>;
   /** Stop and delete the data dir if the harness created it. */
   dispose(): Promise<void>;
+  /** Adds a user to the password-TLS listener and makes the running broker reload its password file. */
+  addUser(user: MqttUser): Promise<void>;
 }
 
 const HOST = '127.0.0.1';
@@ -117,6 +119,13 @@ class LocalMosquitto extends BrokerProcess implements MosquittoBroker {
     this.logFile = path.join(dataDir, 'mosquitto.log');
     this.confFile = path.join(dataDir, 'mosquitto.conf');
     fs.writeFileSync(this.confFile, this.config());
+  }
+
+  async addUser(user: MqttUser): Promise<void> {
+    if (!this.certs) throw new Error('addUser needs the password listener: start mosquitto with security.tls');
+    const passwd = findBinary('mosquitto_passwd', ['/usr/bin', '/usr/sbin']);
+    await run(passwd, ['-b', path.join(this.dataDir, 'passwd'), user.username, user.password], { timeout: 10_000 });
+    this.signal('SIGHUP');
   }
 
   async start(): Promise<void> {

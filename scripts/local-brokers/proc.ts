@@ -88,6 +88,11 @@ export class ManagedProcess {
     if (this.running) this.child.kill('SIGKILL');
     return this.exited;
   }
+
+  /** Sends a signal without waiting for anything (e.g. SIGHUP to reload a config). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.child.kill(sig);
+  }
 }
 
 /** Last `lines` lines of a (possibly large) log file, for error messages. */

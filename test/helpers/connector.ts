@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { parseConfigText, selectConnector } from "../../connector/config/load";
 import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "../../connector/connector";
 import pino from "pino";
-import type { Logger } from "../../connector/logger";
 import { sharedBrokers, type SharedBrokers } from "./brokers";
 import { formatProblem } from "../../connector/core/errors";
 
@@ -47,22 +46,23 @@ export function plainConnectorSpec(kafkaBootstrap: string, mqttUrl: string, extr
   ].join("\n");
 }
 
-/** Starts a connector in this process. Logs go to a file so failures can be read afterwards. */
-export async function startTestConnector(o: TestConnectorOptions, name = "itest"): Promise<{ connector: Connector; logFile: string }> {
+/** A connector in this process, not started yet. Logs go to a file so failures can be read afterwards. */
+export function buildTestConnector(o: TestConnectorOptions, name = "itest", level = "info"): { connector: Connector; logFile: string } {
   const { resources, problems } = parseConfigText(connectorYaml(o, name), "test.yaml");
   if (problems.length) throw new Error(problems.map(formatProblem).join("\n"));
   const config = selectConnector(resources);
   const dir = mkdtempSync(join(tmpdir(), "mkc-it-"));
   const logFile = join(dir, "connector.log");
-  const log = createLoggerToFile(logFile);
+  const log = pino({ level }, pino.destination({ dest: logFile, sync: true }));
   const connector = new Connector(config, { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: o.secretsDir ?? dir, ...o.runtime }, log);
-  await connector.start();
   return { connector, logFile };
 }
 
-// A file destination keeps test output readable; `readLog` shows it on failure.
-function createLoggerToFile(file: string): Logger {
-  return pino({ level: "info" }, pino.destination({ dest: file, sync: true }));
+/** Builds and starts a connector in this process. */
+export async function startTestConnector(o: TestConnectorOptions, name = "itest"): Promise<{ connector: Connector; logFile: string }> {
+  const r = buildTestConnector(o, name);
+  await r.connector.start();
+  return r;
 }
 
 export function readLog(file: string): string {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { uniqueName, kcatConsume, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { connectorFixture, startTestConnector, readLog, secretsDir, waitFor } from "../helpers/connector";
+import { connectorFixture, startTestConnector, buildTestConnector, readLog, secretsDir, waitFor } from "../helpers/connector";
 
 /** Each case runs one mqttToKafka message through a secured listener and reads it back with kcat. */
 describe("connections and authentication (real brokers)", function () {
@@ -124,6 +124,38 @@ describe("connections and authentication (real brokers)", function () {
       dir,
     );
     assert.ok(!readLog(r.logFile).includes(m.user!.password));
+  });
+
+  it("a refused MQTT login keeps being retried with backoff, counted and logged without flooding, and connects once the user exists", async function () {
+    this.timeout(90_000);
+    const m = b.mqtt;
+    const late = { username: uniqueName("late"), password: "late-pw-123" };
+    const dir = secretsDir({ "mqtt-creds": { username: late.username, password: `${late.password}\n` }, "mqtt-ca": { "ca.pem": readFileSync(m.certs!.caCert) } });
+    const topic = uniqueName("late");
+    const mt = uniqueName("late");
+    await b.kafka.createTopic(topic, 1);
+    const r = buildTestConnector(
+      {
+        connectorSpec: `  image: {}\n  instances: 1\n  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n  localBrokerConnection:\n    endpoint: "127.0.0.1:${m.tlsPort}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: mqtt-ca}\n    authentication: {usernamePassword: {secretName: mqtt-creds}}`,
+        mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}\n    - kafkaToMqtt: {name: back, kafkaTopic: ${topic}, mqttTopic: "${mt}-back", consumerGroupId: ${uniqueName("lg")}}`,
+        secretsDir: dir,
+      },
+      uniqueName("late").toLowerCase(),
+    );
+    fx.track(r);
+    const started = r.connector.start();
+    const errorsCounted = async () => Number(/connection_errors_total\{[^}]*client="mqtt"[^}]*\} (\d+)/.exec(await r.connector.metrics.registry.metrics())?.[1] ?? 0);
+    await waitFor("three refused attempts counted", async () => (await errorsCounted()) >= 6, 30_000);
+    assert.equal(r.connector.ready, false);
+    const refusals = readLog(r.logFile).split("\n").filter((l) => l.includes("MQTT connection refused"));
+    assert.ok(refusals.length >= 1, "the refusal is logged");
+    assert.ok(refusals.every((l) => l.includes('"reasonCode":135')), "with the broker's reason code (0x87 not authorized)");
+    assert.ok(refusals.length < (await errorsCounted()), `fewer lines (${refusals.length}) than refusals (${await errorsCounted()})`);
+    await m.addUser(late);
+    await started; // the password file ended in a newline: it works once the broker knows the user
+    await waitFor("ready", () => r.connector.ready, 30_000);
+    await mosquittoPub(b.mqtt.url, mt, "after-fix");
+    assert.equal((await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 15_000 }))[0]!.value, "after-fix");
   });
 
   it("MQTT X.509 client certificate (mTLS)", async () => {

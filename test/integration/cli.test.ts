@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sharedBrokers, uniqueName, kcatConsume, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
@@ -30,6 +30,13 @@ function runCli(args: string[]): Run {
     stderr: () => err,
     kill: (sig) => child.kill(sig),
   };
+}
+
+/** A self-signed CA the brokers' certificates do not chain to. */
+function otherCa(): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), "mkc-other-ca-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other-ca", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem")], { stdio: "ignore" });
+  return readFileSync(join(dir, "c.pem"));
 }
 
 function writeConfig(yaml: string): string {
@@ -114,6 +121,47 @@ describe("mqtt-kafka-connector CLI (process)", function () {
     assert.ok(entry.retryInMs > 0);
     run.kill("SIGTERM");
     assert.equal(await run.code, 0);
+  });
+
+  describe("SIGTERM and SIGINT while the MQTT broker has never accepted us: the process exits within the drain timeout, with exit 0", () => {
+    const cases: { what: string; signal: NodeJS.Signals; mqtt: () => Promise<string>; secrets?: () => Record<string, Record<string, string | Buffer>> }[] = [
+      { what: "unreachable endpoint", signal: "SIGTERM", mqtt: async () => `  localBrokerConnection: {endpoint: "127.0.0.1:${await freePort()}", tls: {tlsEnabled: false}}` },
+      {
+        what: "wrong password",
+        signal: "SIGINT",
+        mqtt: async () => `  localBrokerConnection:\n    endpoint: "127.0.0.1:${b.mqtt.tlsPort}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: ca}\n    authentication: {usernamePassword: {secretName: creds}}`,
+        secrets: () => ({ creds: { username: b.mqtt.user!.username, password: "not-the-password" }, ca: { "ca.crt": readFileSync(b.mqtt.certs!.caCert) } }),
+      },
+      {
+        what: "a CA that did not sign the broker's certificate",
+        signal: "SIGTERM",
+        mqtt: async () => `  localBrokerConnection:\n    endpoint: "127.0.0.1:${b.mqtt.tlsPort}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: ca}\n    authentication: {usernamePassword: {secretName: creds}}`,
+        secrets: () => ({ creds: { username: b.mqtt.user!.username, password: b.mqtt.user!.password }, ca: { "ca.crt": otherCa() } }),
+      },
+    ];
+    for (const c of cases) {
+      it(`${c.what} (${c.signal})`, async function () {
+        this.timeout(60_000);
+        const secrets = mkdtempSync(join(tmpdir(), "mkc-cli-secrets-"));
+        for (const [name, keys] of Object.entries(c.secrets?.() ?? {})) {
+          mkdirSync(join(secrets, name));
+          for (const [k, v] of Object.entries(keys)) writeFileSync(join(secrets, name, k), v);
+        }
+        const spec = `  image: {}\n  instances: 1\n  logLevel: info\n  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n${await c.mqtt()}`;
+        const topic = uniqueName("never");
+        await b.kafka.createTopic(topic, 1);
+        const dir = writeConfig(connectorYaml({ connectorSpec: spec, mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: a, kafkaTopic: ${topic}}\n    - kafkaToMqtt: {name: k, kafkaTopic: ${topic}, mqttTopic: b}` }));
+        // With the health endpoint listening, as in a pod: nothing but the connector ends the process.
+        const httpPort = await freePort();
+        const run = runCli(["--config", dir, "--http-port", String(httpPort), "--secrets-dir", secrets, "--drain-timeout", "10"]);
+        await waitFor("an MQTT failure in the log", () => /MQTT (error|connection refused)/.test(run.stdout()), 30_000);
+        assert.equal((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status, 503);
+        const sentAt = Date.now();
+        run.kill(c.signal);
+        assert.equal(await run.code, 0, run.stdout().slice(-2000));
+        assert.ok(Date.now() - sentAt < 10_000, `exited ${Date.now() - sentAt} ms after the signal`);
+      });
+    }
   });
 
   it("runs, serves /healthz and /readyz, moves traffic, and drains on SIGTERM with exit 0", async () => {

@@ -102,4 +102,17 @@ describe("connection settings", () => {
       message: `spec.localBrokerConnection.authentication.kubernetes: cannot read the service account token at ${join(dir, "nope")}`,
     });
   });
+
+  it("MQTT: a password file ending in a newline (echo pw > password) logs in with the password, as Kafka's does; a changed file is read again", () => {
+    const s = spec(`  kafkaConnection: {endpoint: "k:9092", tls: {tlsEnabled: false}}\n  localBrokerConnection:\n    endpoint: b:1883\n    tls: {tlsEnabled: false}\n    authentication: {usernamePassword: {secretName: up}}`);
+    for (const [file, expected] of [["pw\n", "pw"], ["pw\r\n", "pw"], ["pw", "pw"], ["pw\n\n", "pw\n"], ["p w ", "p w "]] as const) {
+      const m = mqttSettings(s, store({ up: { username: "dev\n", password: file } }));
+      assert.equal(m.password?.toString(), expected, JSON.stringify(file));
+      assert.equal(m.username, "dev");
+    }
+    const secrets = store({ up: { username: "dev", password: "old" } });
+    const m = mqttSettings(s, secrets);
+    writeFileSync(secrets.path("up", "password"), "new\n");
+    assert.equal(m.readUserPassword?.().password.toString(), "new");
+  });
 });
