@@ -123,7 +123,8 @@ export function fieldDoc(s: JsonSchema, extra?: string): string[] {
   if (typeof s["pattern"] === "string") facts.push(`Must match \`${s["pattern"] as string}\`.`);
   if (typeof s["minItems"] === "number") facts.push(`At least ${s["minItems"] as number} item(s).`);
   const oneOf = exactlyOneOfKeys(s);
-  if (oneOf.length) facts.push(`Set exactly one of: ${oneOf.map((k) => `\`${k}\``).join(", ")}.`);
+  const orNone = Array.isArray(s["oneOf"]) && (s["oneOf"] as unknown[]).some((b) => isRecord(b) && b["maxProperties"] === 0);
+  if (oneOf.length) facts.push(`Set ${orNone ? "at most" : "exactly"} one of: ${oneOf.map((k) => `\`${k}\``).join(", ")}.`);
   if (s["default"] !== undefined) facts.push(`Default: \`${JSON.stringify(s["default"])}\`.`);
   if (facts.length) lines.push(facts.join(" "));
   return lines;

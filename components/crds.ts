@@ -8,6 +8,7 @@ import {
   API_VERSION,
   KafkaConnectorDocument,
   KafkaConnectorTopicMapDocument,
+  KAFKA_AUTH_TYPES,
 } from "../connector/config/schema";
 import { isRecord, plainJson, schemaProperties, type JsonSchema } from "./schema-json";
 
@@ -96,6 +97,11 @@ const EVENT_HUBS_HOST = "(?i)\\.servicebus\\.(windows\\.net|chinacloudapi\\.cn|u
 
 export const CONNECTOR_CEL_RULES: Record<string, CelRule[]> = {
   "spec.kafkaConnection": [
+    {
+      rule: `!has(self.authentication) || !self.authentication.enabled || ${KAFKA_AUTH_TYPES.map((k) => `has(self.authentication.authType.${k})`).join(" || ")}`,
+      message: `authentication.enabled is true: set one of authType.${KAFKA_AUTH_TYPES.join(", authType.")} (or enabled: false for none)`,
+      fieldPath: ".authentication.authType",
+    },
     {
       rule: "!has(self.authentication) || !self.authentication.enabled || !has(self.authentication.authType.x509) || self.tls.tlsEnabled",
       message: "x509 authentication requires tls.tlsEnabled: true",

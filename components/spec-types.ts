@@ -149,15 +149,15 @@ export interface KafkaAuthenticationArgs {
   /** Authenticate to Kafka. */
   enabled: pulumi.Input<boolean>;
   /**
-   * Exactly one authentication method.
-   * Set exactly one of: `sasl`, `systemAssignedManagedIdentity`, `x509`.
+   * The authentication method: exactly one when `enabled` is true; may be empty (`{}`) when it is false.
+   * Set at most one of: `sasl`, `systemAssignedManagedIdentity`, `x509`.
    */
   authType: KafkaAuthTypeArgs;
 }
 
 /**
- * Exactly one authentication method.
- * Set exactly one of: `sasl`, `systemAssignedManagedIdentity`, `x509`.
+ * The authentication method: exactly one when `enabled` is true; may be empty (`{}`) when it is false.
+ * Set at most one of: `sasl`, `systemAssignedManagedIdentity`, `x509`.
  */
 export interface KafkaAuthTypeArgs {
   /** SASL authentication (PLAIN or SCRAM). */

@@ -3,7 +3,7 @@
  * and the Pulumi component args are all derived from the definitions in this file.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { Strict, StringEnum, IntEnum, withDefault, exactlyOneOf, type Resolved } from "./typebox-helpers";
+import { Strict, StringEnum, IntEnum, withDefault, exactlyOneOf, atMostOneOf, type Resolved } from "./typebox-helpers";
 
 export const API_GROUP = "mq.iotoperations.azure.com";
 export const API_VERSION = "v1beta1";
@@ -16,6 +16,7 @@ export const COMPRESSIONS = ["none", "gzip", "snappy", "lz4"] as const;
 export const PARTITION_STRATEGIES = ["default", "static", "topic", "property"] as const;
 export const KAFKA_ACKS = ["zero", "one", "all"] as const;
 export const SASL_TYPES = ["plain", "scramSha256", "scramSha512"] as const;
+export const KAFKA_AUTH_TYPES = ["sasl", "systemAssignedManagedIdentity", "x509"] as const;
 
 /** Event Hubs rejects produce requests above 1,046,528 bytes; we stay under 1,000,000. */
 export const MAX_REQUEST_BYTES = 1_000_000;
@@ -132,8 +133,8 @@ const KafkaAuthType = Type.Object(
   },
   {
     additionalProperties: false,
-    description: "Exactly one authentication method.",
-    ...exactlyOneOf(["sasl", "systemAssignedManagedIdentity", "x509"]),
+    description: "The authentication method: exactly one when `enabled` is true; may be empty (`{}`) when it is false.",
+    ...atMostOneOf(KAFKA_AUTH_TYPES),
   },
 );
 

@@ -25,6 +25,14 @@ export function Strict<P extends TProperties>(properties: P, options: SchemaOpti
   return Type.Object(properties, { ...options, additionalProperties: false });
 }
 
+/**
+ * Allows one of the listed keys or none (an empty object); a rule elsewhere says when none is
+ * enough. Structural too: the extra branch is a bare `maxProperties: 0`.
+ */
+export function atMostOneOf(keys: readonly string[]): { oneOf: ({ required: string[] } | { maxProperties: 0 })[] } {
+  return { oneOf: [...exactlyOneOf(keys).oneOf, { maxProperties: 0 }] };
+}
+
 /** Requires exactly one of the listed keys; structural-schema friendly (`oneOf` of `required` only). */
 export function exactlyOneOf(keys: readonly string[]): { oneOf: { required: string[] }[] } {
   return { oneOf: keys.map((k) => ({ required: [k] })) };

@@ -4,6 +4,7 @@ import {
   KafkaConnectorDocument,
   KafkaConnectorTopicMapDocument,
   API_VERSION_FULL,
+  KAFKA_AUTH_TYPES,
   type KafkaConnectorResource,
   type KafkaConnectorTopicMapResource,
 } from "./schema";
@@ -63,6 +64,9 @@ export function semanticProblems(resource: ConfigResource, label: string): Confi
     if (auth?.enabled && auth.authType.x509 && !resource.spec.kafkaConnection.tls.tlsEnabled) {
       problem("spec.kafkaConnection.tls.tlsEnabled", "got false; x509 authentication requires tlsEnabled: true");
     }
+    if (auth?.enabled && !KAFKA_AUTH_TYPES.some((k) => auth.authType[k])) {
+      problem("spec.kafkaConnection.authentication.authType", `set exactly one of ${KAFKA_AUTH_TYPES.join(", ")}; found none (authentication is enabled; set enabled: false for none)`);
+    }
     if (/\.servicebus\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)(:|,|$)/i.test(host) && !resource.spec.kafkaConnection.tls.tlsEnabled) {
       problem("spec.kafkaConnection.tls.tlsEnabled", "got false; Event Hubs accepts only TLS connections, set tlsEnabled: true");
     }
@@ -112,7 +116,7 @@ function describeAjvError(e: ErrorObject, doc: Record<string, unknown>, label: s
   const value = valueAt(doc, e.instancePath);
   const join = (field: string) => (base ? `${base}.${field}` : field);
   const params = e.params as Record<string, unknown>;
-  const schema = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, unknown>; oneOf?: { required: string[] }[] };
+  const schema = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, unknown>; oneOf?: { required?: string[] }[] };
   let path = base;
   let message: string;
   switch (e.keyword) {
@@ -139,7 +143,7 @@ function describeAjvError(e: ErrorObject, doc: Record<string, unknown>, label: s
       message = `got ${show(value)}; must match ${String(params["pattern"])}${schema.description ? ` (${lowerFirst(schema.description)})` : ""}`;
       break;
     case "oneOf": {
-      const keys = (schema.oneOf ?? []).flatMap((b) => b.required);
+      const keys = (schema.oneOf ?? []).flatMap((b) => b.required ?? []);
       const present = isRecord(value) ? keys.filter((k) => k in value) : [];
       message = `set exactly one of ${keys.join(", ")}; found ${present.length ? present.join(", ") : "none"}`;
       break;

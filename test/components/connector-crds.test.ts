@@ -18,7 +18,7 @@ describe("ConnectorCrds", () => {
     // The SDK spells x-kubernetes-* with underscores; the provider restores the dashes.
     const schema = at(one(r, CRD, "crds-kafkaconnector").inputs, "spec", "versions", 0, "schema", "openAPIV3Schema");
     assert.equal(at(schema, "properties", "status", "x_kubernetes_preserve_unknown_fields"), true);
-    assert.equal((at(schema, "properties", "spec", "properties", "kafkaConnection", "x_kubernetes_validations") as unknown[]).length, 2);
+    assert.equal((at(schema, "properties", "spec", "properties", "kafkaConnection", "x_kubernetes_validations") as unknown[]).length, 3);
     assert.equal(JSON.stringify(schema).includes('"x-kubernetes-'), false);
   });
 

@@ -186,6 +186,7 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
   describe('Pulumi Automation API (inline program, @pulumi/kubernetes)', () => {
     let penv: PulumiEnv;
     let stack: Stack | undefined;
+    let stage = 'one';
     let greeting = 'hello';
     const output: string[] = [];
     const onOutput = (s: string): void => {
@@ -210,7 +211,7 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
       const provider = new k8s.Provider('local', { kubeconfig: cluster.kubeconfigYaml });
       const cm = new k8s.core.v1.ConfigMap(
         'greeting',
-        { metadata: { name: 'pulumi-greeting', namespace: 'default' }, data: { greeting } },
+        { metadata: { name: 'pulumi-greeting', namespace: 'default', labels: { stage } }, data: { greeting } },
         { provider },
       );
       return { name: cm.metadata.name };
@@ -235,13 +236,22 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
 
     it('preview after a change shows one update and changes nothing', async () => {
       assert.ok(stack, 'up must have run');
+      stage = 'two';
+      const preview = await stack.preview({ onOutput });
+      assert.deepEqual(preview.changeSummary, { same: 2, update: 1 });
+      assert.equal(
+        await cluster.kubectl(['get', 'configmap', 'pulumi-greeting', '-o', 'jsonpath={.metadata.labels.stage}']),
+        'one',
+      );
+    });
+
+    it('preview of a data change shows a replacement (the provider treats ConfigMap data as immutable)', async () => {
+      assert.ok(stack, 'up must have run');
       greeting = 'changed';
       const preview = await stack.preview({ onOutput });
-      assert.equal(preview.changeSummary.update, 1, JSON.stringify(preview.changeSummary));
-      assert.equal(
-        await cluster.kubectl(['get', 'configmap', 'pulumi-greeting', '-o', 'jsonpath={.data.greeting}']),
-        'hello',
-      );
+      assert.equal(preview.changeSummary.replace, 1, JSON.stringify(preview.changeSummary));
+      stage = 'one';
+      greeting = 'hello';
     });
 
     it('destroy removes the ConfigMap', async () => {

@@ -77,6 +77,15 @@ describe("config validation", () => {
     ]);
   });
 
+  it("accepts authentication: {enabled: false, authType: {}} as no authentication, and says when enabled needs a method", () => {
+    const spec = (auth: string) => connector(`  image: {}\n  instances: 1\n  kafkaConnection:\n    endpoint: "k:9093"\n    tls: {tlsEnabled: true}\n    authentication: ${auth}\n`);
+    assert.deepEqual(problems(spec("{enabled: false, authType: {}}")), []);
+    assert.deepEqual(problems(spec("{enabled: false, authType: {x509: {secretName: s}}}")), [], "a method switched off is fine too");
+    assert.deepEqual(problems(spec("{enabled: true, authType: {}}")), [
+      "f.yaml#1 KafkaConnector/c: spec.kafkaConnection.authentication.authType: set exactly one of sasl, systemAssignedManagedIdentity, x509; found none (authentication is enabled; set enabled: false for none)",
+    ]);
+  });
+
   it("reports YAML syntax errors with their line", () => {
     const p = problems("kind: [unclosed\n");
     assert.equal(p.length, 1);
