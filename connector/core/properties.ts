@@ -99,3 +99,15 @@ export function headersToProperties(headers: KafkaHeaders | undefined): HeaderMa
   if (Object.keys(user).length) properties.userProperties = user;
   return { properties, skipped };
 }
+
+/**
+ * What is left of a Message Expiry Interval after the record waited in Kafka since `timestampMs`.
+ * MQTT v5 §3.3.2.3.3: a server forwarding a message sends the received interval minus the time it
+ * waited, and must not forward it once expired. Whole seconds, rounded up, so a message with time
+ * left never goes out with 0 (which would read as no time at all).
+ */
+export function remainingExpirySeconds(intervalSeconds: number, timestampMs: number, nowMs: number): number | "expired" {
+  if (!(timestampMs > 0)) return intervalSeconds; // no usable timestamp: nothing to subtract
+  const leftMs = intervalSeconds * 1000 - Math.max(0, nowMs - timestampMs);
+  return leftMs > 0 ? Math.ceil(leftMs / 1000) : "expired";
+}

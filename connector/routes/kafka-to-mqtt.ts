@@ -1,5 +1,5 @@
 import type { KafkaToMqttRoute, TopicMapSpecResolved } from "../config/schema";
-import { headersToProperties, type MqttProperties } from "../core/properties";
+import { headersToProperties, remainingExpirySeconds, type MqttProperties } from "../core/properties";
 import { InFlightWindow } from "../core/window";
 import type { Logger } from "../logger";
 import type { ConsumerBatch, ConsumedRecord, KafkaConsumerPort, KafkaPort, KafkaProducerPort, MqttPort, MqttPublisher } from "../ports/types";
@@ -33,6 +33,8 @@ export interface KafkaToMqttOptions {
 export interface KafkaToMqttStats {
   consumed: number;
   published: number;
+  /** Not published: their Message Expiry Interval ran out while they waited in Kafka. */
+  expired: number;
   /** Undeliverable and dropped (no dead-letter target, or the target failed too). */
   failed: number;
   deadLettered: number;
@@ -54,7 +56,7 @@ interface Lane {
  * which waits for the running batch, never hands over a partition with offsets still owed.
  */
 export class KafkaToMqttPipeline {
-  readonly stats: KafkaToMqttStats = { consumed: 0, published: 0, failed: 0, deadLettered: 0, batches: 0 };
+  readonly stats: KafkaToMqttStats = { consumed: 0, published: 0, expired: 0, failed: 0, deadLettered: 0, batches: 0 };
   private deadLetters: DeadLetterSink | undefined;
   private lanes: Lane[] = [];
   private consumer: KafkaConsumerPort | undefined;
@@ -189,6 +191,15 @@ export class KafkaToMqttPipeline {
       const mapped = headersToProperties(r.headers);
       props = mapped.properties;
       for (const s of mapped.skipped) this.log.debug({ header: s.header, offset: r.offset, partition: r.partition }, `header not copied: ${s.reason}`);
+      if (props.messageExpiryInterval !== undefined) {
+        const left = remainingExpirySeconds(props.messageExpiryInterval, Number(r.timestamp), Date.now());
+        if (left === "expired") {
+          this.stats.expired++;
+          this.opts.metrics.dropped("expired");
+          return;
+        }
+        props.messageExpiryInterval = left;
+      }
     }
     if (this.opts.markOrigin) props.userProperties = { ...props.userProperties, [ORIGIN_PROPERTY]: this.opts.markOrigin };
     const payload = r.value ?? Buffer.alloc(0);

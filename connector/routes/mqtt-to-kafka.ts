@@ -205,7 +205,11 @@ export class MqttToKafkaPipeline {
       value: m.payload,
       partition: this.chooser.choose(this.route.kafkaTopic, this.opts.partitionCount(this.route.kafkaTopic), key),
     };
-    if (this.map.copyMqttProperties) record.headers = propertiesToHeaders(m.topic, m.properties);
+    if (this.map.copyMqttProperties) {
+      record.headers = propertiesToHeaders(m.topic, m.properties);
+      // The expiry header holds what was left on receipt; the way back subtracts from this time.
+      if (m.properties.messageExpiryInterval !== undefined) record.timestamp = String(m.receivedAt);
+    }
     const bytes = recordSize(record);
     if (bytes > this.acc.limits.maxBytes) {
       const topicLimit = this.opts.topicMaxMessageBytes;

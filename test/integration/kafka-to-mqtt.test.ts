@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
-import { CompressionCodecs, CompressionTypes } from "kafkajs";
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { committedOffsets, uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
 import { segmentCodecs } from "../helpers/segments";
 import { connectorFixture, startTestConnector, plainConnectorSpec, waitFor } from "../helpers/connector";
@@ -103,6 +103,35 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     }
     assert.deepEqual((await sub.done).map((m) => m.text[0]), ["a", "b", "c"], "after the restart everything arrives, in order");
     await waitFor("ready again", () => c.ready, 30_000);
+  });
+
+  it("message expiry counts down the time a record waited in Kafka, and an expired message is dropped and counted", async () => {
+    const topic = uniqueName("exp");
+    const mt = uniqueName("exp");
+    await b.kafka.createTopic(topic, 1);
+    const c = await start(`  copyMqttProperties: true\n  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${uniqueName("eg")}}`);
+    const sub = mosquittoSub(b.mqtt.url, mt, { count: 2, timeoutMs: 15_000 });
+    await sub.ready;
+    // kcat cannot set a record timestamp; a kafkajs producer in the test can.
+    const producer = new Kafka({ brokers: [b.kafka.bootstrap], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    const now = Date.now();
+    const exp = (seconds: number) => ({ "mqtt-message-expiry-interval": String(seconds) });
+    await producer.send({
+      topic,
+      messages: [
+        { value: "waited-20s-of-60", timestamp: String(now - 20_000), headers: exp(60) },
+        { value: "waited-20s-of-10", timestamp: String(now - 20_000), headers: exp(10) },
+        { value: "fresh-of-30", timestamp: String(now), headers: exp(30) },
+      ],
+    });
+    await producer.disconnect();
+    const msgs = await sub.done;
+    assert.deepEqual(msgs.map((m) => m.text), ["waited-20s-of-60", "fresh-of-30"]);
+    assert.ok(msgs[0]!.messageExpiryInterval! <= 40 && msgs[0]!.messageExpiryInterval! >= 35, `about 40 s left, got ${msgs[0]!.messageExpiryInterval}`);
+    assert.ok(msgs[1]!.messageExpiryInterval! <= 30 && msgs[1]!.messageExpiryInterval! >= 25, `about 30 s left, got ${msgs[1]!.messageExpiryInterval}`);
+    assert.equal(c.k2m[0]!.stats.expired, 1);
+    assert.match(await c.metrics.registry.metrics(), /dropped_total\{[^}]*reason="expired"[^}]*\} 1/);
   });
 
   it("uses consumerGroupId, defaulting to the route name", async () => {

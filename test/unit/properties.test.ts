@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { propertiesToHeaders, headersToProperties, HEADER } from "../../connector/core/properties";
+import { propertiesToHeaders, headersToProperties, remainingExpirySeconds, HEADER } from "../../connector/core/properties";
 
 describe("MQTT properties <-> Kafka headers", () => {
   const props = {
@@ -52,5 +52,22 @@ describe("MQTT properties <-> Kafka headers", () => {
   it("empty input gives empty properties", () => {
     assert.deepEqual(headersToProperties(undefined), { properties: {}, skipped: [] });
     assert.deepEqual(propertiesToHeaders("x", undefined), { [HEADER.topic]: "x" });
+  });
+
+  it("message expiry: subtracts the time the record waited in Kafka, rounds up, and says when it ran out", () => {
+    const t0 = 1_700_000_000_000;
+    const cases: [interval: number, timestamp: number, now: number, expected: number | "expired"][] = [
+      [60, t0, t0, 60],
+      [60, t0, t0 + 1, 60],
+      [60, t0, t0 + 1000, 59],
+      [60, t0, t0 + 59_001, 1],
+      [60, t0, t0 + 60_000, "expired"],
+      [60, t0, t0 + 3_600_000, "expired"],
+      [60, t0, t0 - 5000, 60], // a producer clock ahead of ours adds nothing
+      [0, t0, t0, "expired"],
+      [60, -1, t0, 60], // no timestamp: forwarded as received
+      [60, NaN, t0, 60],
+    ];
+    for (const [interval, ts, now, expected] of cases) assert.equal(remainingExpirySeconds(interval, ts, now), expected, JSON.stringify([interval, ts - t0, now - t0]));
   });
 });
