@@ -123,7 +123,7 @@ build_kubernetes() {
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=37 -X $pkg.gitTreeState=archive"
   done
-  (cd "$here/kubernetes" && with_progress "kubernetes compile" nice -n 10 "$GO" build -trimpath -ldflags="$ldflags" \
+  (cd "$here/kubernetes" && with_progress "kubernetes compile" nice -n 10 "$GO" build -trimpath -gcflags=all=-dwarf=false -ldflags="$ldflags" \
     -o "$staging/bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kubectl)
   local v
@@ -147,7 +147,7 @@ build_pulumi() {
   (cd "$here/pulumi" && with_progress "pulumi module download" nice -n 10 "$GO" mod download)
   log "pulumi $PULUMI_VERSION: modules ready after $((SECONDS - t0)) s; compiling the pulumi CLI"
   # The Automation API parses `pulumi version`, so the version must be set.
-  (cd "$here/pulumi" && with_progress "pulumi compile" nice -n 10 "$GO" build -trimpath \
+  (cd "$here/pulumi" && with_progress "pulumi compile" nice -n 10 "$GO" build -trimpath -gcflags=all=-dwarf=false \
     -ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
     -o "$staging/bin/" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
   local v
@@ -190,7 +190,7 @@ build_provider() {
   # github.com/pulumi/pulumi/pkg/v3 through the wrapper's go.sum) and run it
   # in the copy's cmd directory.
   cp "$staging/provider/cmd/pulumi-resource-kubernetes/generate.go" "$staging/wrapper/generate.go"
-  (cd "$staging/wrapper" && with_progress "schema generator compile" nice -n 10 "$GO" build -trimpath -o "$staging/generate" ./generate.go)
+  (cd "$staging/wrapper" && with_progress "schema generator compile" nice -n 10 "$GO" build -trimpath -gcflags=all=-dwarf=false -o "$staging/generate" ./generate.go)
   (cd "$staging/provider/cmd/pulumi-resource-kubernetes" && VERSION="$PROVIDER_VERSION" "$staging/generate")
   rm -f "$staging/generate" "$staging/wrapper/generate.go"
   local f
@@ -199,7 +199,7 @@ build_provider() {
   done
 
   log "pulumi-resource-kubernetes $PROVIDER_VERSION: compiling (modules and schema ready after $((SECONDS - t0)) s)"
-  (cd "$staging/wrapper" && with_progress "provider compile" nice -n 10 "$GO" build -trimpath \
+  (cd "$staging/wrapper" && with_progress "provider compile" nice -n 10 "$GO" build -trimpath -gcflags=all=-dwarf=false \
     -ldflags="-s -w -X $PROVIDER_MODULE/pkg/version.Version=$PROVIDER_VERSION" \
     -o "$staging/bin/" "$PROVIDER_MODULE/cmd/pulumi-resource-kubernetes")
   rm -rf "$staging/provider" "$staging/wrapper"

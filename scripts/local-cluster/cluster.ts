@@ -88,7 +88,9 @@ function request(url: string, tls: TlsClient | undefined, timeoutMs: number): Pr
     const req = mod.get(url, { ...(tls ?? {}), timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c.length < 4096 ? c : c.slice(0, 4096)));
+      res.on('data', (c: string) => {
+        if (body.length < 4096) body += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', reject);
     });
