@@ -70,20 +70,28 @@ with_progress() {
   shift
   local t0=$SECONDS
   (
-    while sleep 30; do echo "build-engines:   ... $what still running ($((SECONDS - t0)) s)"; done
+    # $$ is this script: the ticker ends with it even if it is killed. The
+    # sleep must not hold stdout, or a pipe reading this script's output
+    # would stay open for up to 30 s after the ticker is killed.
+    while sleep 30 >/dev/null 2>&1 && kill -0 $$ 2>/dev/null; do echo "build-engines:   ... $what still running ($((SECONDS - t0)) s)"; done
   ) &
-  local ticker=$!
+  ticker=$!
   local rc=0
   "$@" || rc=$?
   kill "$ticker" 2>/dev/null || true
   wait "$ticker" 2>/dev/null || true
+  ticker=""
   return "$rc"
 }
 
-# staging_for NAME: a fresh staging dir next to the final one (same file
-# system, so the final mv is a rename).
+# Each piece builds into a staging dir next to its final dir (same file
+# system, so the final mv is a rename); it is removed if the script fails.
 staging=""
-cleanup() { [[ -n "$staging" ]] && rm -rf "$staging"; }
+ticker=""
+cleanup() {
+  if [[ -n "$ticker" ]]; then kill "$ticker" 2>/dev/null || true; fi
+  if [[ -n "$staging" ]]; then rm -rf "$staging"; fi
+}
 trap cleanup EXIT
 
 finish_piece() { # finish_piece STAGING FINAL
