@@ -205,7 +205,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const onSignal = (sig: NodeJS.Signals) => {
       if (signalled) return;
       signalled = true;
-      log.warn({ signal: sig }, "draining");
+      log.info({ signal: sig }, "draining");
       void connector.stop(drainMs).then((ok) => resolve(ok ? EXIT.ok : EXIT.drainIncomplete));
     };
     process.on("SIGTERM", onSignal);

@@ -9,6 +9,7 @@ import { ConnectorMetrics } from "./metrics";
 import { KafkaJsPort } from "./ports/kafka-port";
 import { MqttJsPort } from "./ports/mqtt-port";
 import { kafkaAuth, mqttSettings, isEventHubs, splitEndpoints } from "./ports/connection-settings";
+import { kafkaFailureSummary } from "./ports/kafka-port";
 import { murmur2 } from "./ports/kafka-murmur2";
 import type { KafkaPort, KafkaProducerPort, MqttPort } from "./ports/types";
 import { MqttToKafkaPipeline } from "./routes/mqtt-to-kafka";
@@ -158,7 +159,10 @@ export class Connector {
     const secrets = new SecretStore(this.runtime.secretsDir);
     const auth = kafkaAuth(spec, secrets);
     const mqtt = mqttSettings(spec, secrets);
-    this.log.info({ kafka: spec.kafkaConnection.endpoint, kafkaAuth: auth.describe, mqtt: mqtt.url, mqttAuth: mqtt.describe }, "connection settings");
+    this.log.info(
+      { kafka: spec.kafkaConnection.endpoint, kafkaTls: spec.kafkaConnection.tls.tlsEnabled, kafkaAuth: auth.describe, mqtt: mqtt.url, mqttTls: spec.localBrokerConnection.tls.tlsEnabled, mqttAuth: mqtt.describe },
+      "connection settings",
+    );
     const onEvent = (client: "mqtt" | "kafka", event: "reconnect" | "error") =>
       event === "reconnect" ? this.metrics.reconnects.inc({ client }) : this.metrics.connectionErrors.inc({ client });
     return {
@@ -228,7 +232,7 @@ export class Connector {
       } catch (e) {
         if (e instanceof ConnectorError && e.code === "KAFKA_TOPIC_MISSING") throw e;
         const delay = backoffMs(attempt, 1000);
-        this.log.error({ err: (e as Error).message, attempt, retryInMs: delay, endpoint: this.config.connector.spec.kafkaConnection.endpoint }, "Kafka unreachable; retrying");
+        this.log.error({ err: (e as Error).message, attempt, retryInMs: delay, endpoint: this.config.connector.spec.kafkaConnection.endpoint }, kafkaFailureSummary(e));
         await sleep(delay, this.abortStart.signal);
         if (this.abortStart.signal.aborted) throw new ConnectorError("STOPPED", "stopped before Kafka became reachable");
       }

@@ -18,6 +18,7 @@ import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "../logger";
 import type { Compression } from "../config/schema";
 import { ConnectorError } from "../core/errors";
+import { RepeatLimiter } from "../core/repeat-limiter";
 import { lz4Codec, measured, snappyCodec, zstdCodec, type Codec } from "./kafka-codecs";
 import { KafkaConsumerAdapter } from "./kafka-consumer";
 import type { KafkaConsumerPort, KafkaPort, KafkaProducerPort, ProduceRequest } from "./types";
@@ -51,18 +52,60 @@ const COMPRESSION: Record<Compression, CompressionTypes> = {
   lz4: CompressionTypes.LZ4,
 };
 
+/**
+ * kafkajs errors that are part of normal operation (a new broker electing its group coordinator, a
+ * leader moving, a rebalance): logged at info, not error. They are retried, and a failure that
+ * lasts surfaces through the connector's own retry lines.
+ */
+const TRANSIENT = /group coordinator is not available|not the correct coordinator|coordinator is loading|no leader for this topic-partition|leadership election|rebalance in progress|The group is rebalancing/i;
+
+/** kafkajs log level that yields what the connector's level shows (kafkajs INFO is our debug). */
+export function kafkajsLogLevel(level: string): KafkaLogLevel {
+  switch (level) {
+    case "trace":
+      return KafkaLogLevel.DEBUG;
+    case "debug":
+      return KafkaLogLevel.INFO;
+    case "info":
+    case "warn":
+      return KafkaLogLevel.WARN;
+    default:
+      return KafkaLogLevel.ERROR;
+  }
+}
+
 function kafkaLogCreator(log: Logger, onEvent: (e: "reconnect" | "error") => void) {
+  // kafkajs logs one failure on several layers (request, connection, retrier), and again on every
+  // retry; the connector's own retry line carries the count, so each distinct message shows once a minute.
+  const errors = new RepeatLimiter();
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, ...rest } = entry;
       if (level === KafkaLogLevel.ERROR && /Connection error|Failed to connect|Connection timeout/.test(message)) onEvent("error");
       const fields = { namespace: rest.namespace, broker: rest["broker"], error: rest["error"], retryCount: rest["retryCount"] };
+      const text = `kafka: ${message}`;
+      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) {
+        if (TRANSIENT.test(`${message} ${String(rest["error"] ?? "")}`)) return log.info(fields, text);
+        const { log: show, repeated } = errors.check(`${message}|${String(rest["error"] ?? "")}`);
+        if (!show) return log.debug(fields, text);
+        const withCount = repeated ? { ...fields, repeatedSinceLastLog: repeated } : fields;
+        return level === KafkaLogLevel.ERROR ? log.error(withCount, text) : log.warn(withCount, text);
+      }
       // kafkajs logs routine rebalances at INFO; they are debug detail for us.
-      if (level === KafkaLogLevel.ERROR) log.error(fields, `kafka: ${message}`);
-      else if (level === KafkaLogLevel.WARN) log.warn(fields, `kafka: ${message}`);
-      else if (level === KafkaLogLevel.INFO) log.debug(fields, `kafka: ${message}`);
-      else log.trace(fields, `kafka: ${message}`);
+      if (level === KafkaLogLevel.INFO) log.debug(fields, text);
+      else log.trace(fields, text);
     };
+}
+
+/** What a failed connection attempt to Kafka says to an operator: the cause when it is known. */
+export function kafkaFailureSummary(e: unknown): string {
+  for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
+    const { name, message } = cur as { name?: string; message?: string };
+    if (name === "KafkaJSSASLAuthenticationError" || /authentication failed|SaslAuthenticate/i.test(message ?? "")) return "Kafka authentication failed; retrying";
+    if (/certificate|self[- ]signed|unable to verify|SSL|TLS/i.test(message ?? "")) return "Kafka TLS handshake failed; retrying";
+    cur = (cur as { cause?: unknown; originalError?: unknown }).originalError ?? (cur as { cause?: unknown }).cause;
+  }
+  return "Kafka unreachable; retrying";
 }
 
 /** Per fetch: at most this much (compressed) data per partition, and in all. */
@@ -86,7 +129,7 @@ export class KafkaJsPort implements KafkaPort {
       requestTimeout: s.eventHubs ? 60_000 : 30_000,
       // Short client-level retries: connector loops (startup, route sends) back off and log on top of these.
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
-      logLevel: KafkaLogLevel.INFO,
+      logLevel: kafkajsLogLevel(log.level),
       logCreator: kafkaLogCreator(log, onEvent),
       socketFactory: noDelaySocketFactory,
     };

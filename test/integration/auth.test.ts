@@ -64,10 +64,15 @@ describe("connections and authentication (real brokers)", function () {
     });
     const c = new Connector(selectConnector(parseConfigText(yaml, "t").resources), { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: dir }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
     const started = c.start().catch((e: unknown) => e);
-    await waitFor("a retry log line", () => readLog(logFile).includes("Kafka unreachable; retrying"), 45_000);
+    await waitFor("three retry log lines", () => (readLog(logFile).match(/Kafka authentication failed; retrying/g) ?? []).length >= 3, 45_000);
     const log = readLog(logFile);
     assert.match(log, /SASL|[Aa]uthentication/);
     assert.ok(!log.includes("wrong-password-xyz"));
+    assert.ok(!log.includes("Kafka unreachable"), "the cause is known: it is not called unreachable");
+    // One line per attempt from the connector; kafkajs' own lines for the same failure once.
+    const errorLines = log.split("\n").filter((l) => l.includes('"level":50'));
+    const attempts = errorLines.filter((l) => l.includes("Kafka authentication failed; retrying")).length;
+    assert.ok(errorLines.length <= attempts + 3, `${errorLines.length} error lines for ${attempts} attempts`);
     await c.stop(1000);
     assert.ok((await started) instanceof Error, "start() gives up once stopped");
   });
@@ -110,7 +115,7 @@ describe("connections and authentication (real brokers)", function () {
     });
     const c = new Connector(selectConnector(parseConfigText(yaml, "t").resources), { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: dir }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
     const started = c.start().catch((e: unknown) => e);
-    await waitFor("a retry log line", () => readLog(logFile).includes("Kafka unreachable; retrying"), 45_000);
+    await waitFor("a retry log line", () => readLog(logFile).includes("Kafka TLS handshake failed; retrying"), 45_000);
     assert.match(readLog(logFile), /certificate/i);
     await c.stop(1000);
     await started;
