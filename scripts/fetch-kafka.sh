@@ -20,7 +20,7 @@ command -v java >/dev/null 2>&1 || missing+=(java)
 command -v mvn >/dev/null 2>&1 || missing+=(mvn)
 if ((${#missing[@]})); then
   echo "fetch-kafka: missing required command(s): ${missing[*]}" >&2
-  echo "fetch-kafka: install a JDK (17+) and Maven, e.g. 'apt-get install -y default-jdk-headless maven', or run .ci/install-deps.sh" >&2
+  echo "fetch-kafka: install a JDK (17+) and Maven, e.g. 'apt-get install -y default-jdk-headless maven', or run scripts/ensure-deps.sh" >&2
   exit 1
 fi
 

@@ -35,7 +35,7 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     await run('openssl', args, { cwd, timeout: 30_000 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('openssl not found on PATH; run .ci/install-deps.sh');
+    if (e.code === 'ENOENT') throw new Error('openssl not found on PATH; run scripts/ensure-deps.sh (npm test and npm run demo run it first)');
     throw new Error(`openssl ${args[0]} failed: ${e.stderr ?? e.message}`);
   }
 }

@@ -161,5 +161,5 @@ export function findBinary(name: string, extraDirs: string[] = ['/usr/sbin', '/u
       // keep looking
     }
   }
-  throw new Error(`${name} not found on PATH or in ${extraDirs.join(', ')}; run .ci/install-deps.sh`);
+  throw new Error(`${name} not found on PATH or in ${extraDirs.join(', ')}; run scripts/ensure-deps.sh (npm test and npm run demo run it first)`);
 }

@@ -53,7 +53,7 @@ export function runBounded(command: string, args: string[], opts: RunOptions): R
   const done = new Promise<RunResult>((resolve, reject) => {
     child.once('error', (e) => {
       clearTimeout(termTimer);
-      reject(new Error(`${command}: ${e.message}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? ' (run .ci/install-deps.sh)' : ''}`));
+      reject(new Error(`${command}: ${e.message}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? ' (run scripts/ensure-deps.sh, which npm test runs first)' : ''}`));
     });
     child.once('close', (code, signal) => {
       clearTimeout(termTimer);
