@@ -4,27 +4,18 @@
 // consumer group, all by itself.
 import { strict as assert } from "node:assert";
 import { runBrokerFault } from "./support/broker-fault";
-import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
-import { progress, Scope, sleep } from "./support/env";
+import { delay as sleep } from "../helpers/wait";
+import { progress } from "./support/env";
+import { faultScenario } from "./support/scenario";
 
 const OUTAGE_MS = 10_000;
 
 describe("fault scenario 2: Kafka stopped for 10 s mid-stream, both directions", function () {
   this.timeout(240_000);
-  const scope = new Scope();
-  let b: FaultBrokers;
-
-  before(async () => {
-    b = await faultBrokers();
-    await ensureRunning(b);
-  });
-  after(async () => {
-    await scope.dispose();
-    await ensureRunning(b);
-  });
+  const s = faultScenario();
 
   it("resumes by itself and delivers every message", async () => {
-    await runBrokerFault(b, scope, {
+    await runBrokerFault(s, {
       n: 2,
       dirName: "2-kafka-stop",
       messages: 10_000,

@@ -5,27 +5,17 @@
 // reconnects by itself and neither loses PUBACK-owed MQTT messages nor commits
 // Kafka offsets of publishes that were never acknowledged.
 import { runBrokerFault } from "./support/broker-fault";
-import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
-import { note } from "./support/connector-process";
-import { progress, Scope, waitUntil } from "./support/env";
+import { waitFor } from "../helpers/wait";
+import { progress } from "./support/env";
+import { faultScenario, note } from "./support/scenario";
 
 describe("fault scenario 3: Mosquitto restarted mid-stream (persistence on), both directions", function () {
   this.timeout(240_000);
-  const scope = new Scope();
-  let b: FaultBrokers;
+  const s = faultScenario();
   let restartedAt = 0;
 
-  before(async () => {
-    b = await faultBrokers();
-    await ensureRunning(b);
-  });
-  after(async () => {
-    await scope.dispose();
-    await ensureRunning(b);
-  });
-
   it("reconnects by itself and delivers every message", async () => {
-    await runBrokerFault(b, scope, {
+    await runBrokerFault(s, {
       n: 3,
       dirName: "3-mosquitto-restart",
       messages: 10_000,
@@ -39,7 +29,7 @@ describe("fault scenario 3: Mosquitto restarted mid-stream (persistence on), bot
         progress(`${tag}: Mosquitto back after ${((Date.now() - restartedAt) / 1000).toFixed(1)} s`);
       },
       afterInject: async (proc) => {
-        await waitUntil("the connector to be ready again", async () => (await fetch(`http://127.0.0.1:${proc.httpPort}/readyz`).catch(() => undefined))?.status === 200, 60_000, 200);
+        await waitFor("the connector to be ready again", () => proc.isReady(), 60_000, 200);
         note(proc, `ready again ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the restart began`);
       },
       reportLoadErrors: (mLoad, _k, tag) => {

@@ -3,11 +3,9 @@
 // connector's persistent session), keep its own memory bounded, and deliver
 // everything once Kafka is back. RSS is sampled from /proc/<pid>/status.
 import { strict as assert } from "node:assert";
-import { join } from "node:path";
-import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
-import { ConnectorProcess, note, writeConfig } from "./support/connector-process";
-import { progress, scenarioDir, Scope, secondsUntilGrowth, sleep, ticker, waitUntil } from "./support/env";
-import { createTopics, makeTopology, TopicEndWatch, topologyYaml } from "./support/scenario";
+import { delay as sleep, waitFor } from "../helpers/wait";
+import { progress, secondsUntilGrowth, ticker } from "./support/env";
+import { createTopics, faultScenario, makeTopology, note, scenarioFiles, TopicEndWatch, topologyConfig } from "./support/scenario";
 import { awaitKafkaDelivery, kafkaAdmin, MqttLoad, printSummary } from "./support/streams";
 
 const OUTAGE_MS = 30_000;
@@ -41,32 +39,20 @@ const RSS_BOUND_MB = OUTAGE_RSS_BOUND_MB;
 
 describe("fault scenario 4: 30 s Kafka outage under steady load, memory bounded", function () {
   this.timeout(300_000);
-  const scope = new Scope();
-  let b: FaultBrokers;
-
-  before(async () => {
-    b = await faultBrokers();
-    await ensureRunning(b);
-  });
-  after(async () => {
-    await scope.dispose();
-    await ensureRunning(b);
-  });
+  const s = faultScenario();
 
   it(`keeps RSS under ${OUTAGE_RSS_BOUND_MB} MB during the outage and while catching up; delivers everything afterwards`, async () => {
+    const { brokers: b, scope } = s;
     const topo = makeTopology(4, { m2k: true, k2m: false });
     const m2k = topo.m2k!;
     await createTopics(b, topo);
-    const dir = scenarioDir("4-kafka-outage-memory");
-    const configDir = writeConfig(dir, topologyYaml(b, topo));
+    const files = scenarioFiles("4-kafka-outage-memory", topologyConfig(b, topo));
     const admin = kafkaAdmin(b.kafka.bootstrap);
     await admin.connect();
     scope.add(() => admin.disconnect());
 
-    const proc = await ConnectorProcess.start({ configDir, logFile: join(dir, "connector.log"), instance: 0, label: "connector", receiveMaximum: RECEIVE_MAXIMUM });
-    scope.add(() => proc.kill());
-    await proc.waitReady(60_000);
-    note(proc, `ready, RSS ${proc.rssMb()?.toFixed(0)} MB`);
+    const proc = await s.startConnector(files, { label: "connector", receiveMaximum: RECEIVE_MAXIMUM });
+    note(proc, `RSS ${proc.rssMb()?.toFixed(0)} MB`);
 
     // RSS every 250 ms, by phase; heap/external from /metrics every second, to explain the peaks.
     let phase: "before" | "outage" | "after" = "before";
@@ -106,7 +92,7 @@ describe("fault scenario 4: 30 s Kafka outage under steady load, memory bounded"
     const stopTicker = ticker(5_000, () => `s4: ${load.describe()}, in Kafka ${inKafka.value} | kafka ${b.kafka.running ? "up" : "DOWN"} | RSS ${proc.rssMb()?.toFixed(0)} MB (peaks: before ${peak.before.toFixed(0)}, outage ${peak.outage.toFixed(0)}, after ${peak.after.toFixed(0)})`);
     scope.add(stopTicker);
 
-    await waitUntil("5,000 messages in Kafka before the outage", () => inKafka.value >= 5_000, 60_000);
+    await waitFor("5,000 messages in Kafka before the outage", () => inKafka.value >= 5_000, 60_000);
     const ackedAtStop = load.acked;
     progress(`s4: stopping Kafka (in Kafka ${inKafka.value}, RSS ${proc.rssMb()?.toFixed(0)} MB)`);
     phase = "outage";
@@ -122,7 +108,7 @@ describe("fault scenario 4: 30 s Kafka outage under steady load, memory bounded"
 
     const m2kResume = await resumed;
     progress(`s4: after Kafka was back, mqtt→kafka moved again after ${m2kResume === undefined ? "more than 90 s" : `${m2kResume.toFixed(1)} s`}`);
-    await waitUntil("the load generator to finish", () => load.acked >= N, 120_000, 250);
+    await waitFor("the load generator to finish", () => load.acked >= N, 120_000, 250);
     progress(`s4: stream sent (${load.describe()}); waiting for delivery`);
     const tally = await awaitKafkaDelivery({ bootstrap: b.kafka.bootstrap, admin, topic: m2k.kafkaTopic, tag: "s4m", expected: N, timeoutMs: 150_000 });
     stopTicker();

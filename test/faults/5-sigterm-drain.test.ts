@@ -5,11 +5,9 @@
 // of the stream. Nothing may be lost and — since nothing crashed — nothing
 // may arrive twice.
 import { strict as assert } from "node:assert";
-import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
-import { ConnectorProcess, note } from "./support/connector-process";
-import { progress, Scope, waitUntil } from "./support/env";
-import { printSummary } from "./support/streams";
-import { awaitBothWays, prepareTwoWay, startLoads } from "./support/two-way-streams";
+import { waitFor } from "../helpers/wait";
+import { faultScenario, note } from "./support/scenario";
+import { finishTwoWay, prepareTwoWay, startLoads } from "./support/two-way-streams";
 
 const N = 10_000;
 const RATE = 500;
@@ -17,48 +15,28 @@ const DRAIN_TIMEOUT_S = 30;
 
 describe("fault scenario 5: SIGTERM under load, both directions", function () {
   this.timeout(240_000);
-  const scope = new Scope();
-  let b: FaultBrokers;
-
-  before(async () => {
-    b = await faultBrokers();
-    await ensureRunning(b);
-  });
-  after(() => scope.dispose());
+  const s = faultScenario();
 
   it("drains with exit code 0; nothing lost, nothing duplicated", async () => {
+    const { brokers: b, scope } = s;
     const streams = await prepareTwoWay(b, scope, 5, "5-sigterm-drain", N);
-    const { configDir, logFile, k2mTally } = streams;
+    const { k2mTally } = streams;
 
-    const first = await ConnectorProcess.start({ configDir, logFile, instance: 0, label: "connector #1", drainTimeoutS: DRAIN_TIMEOUT_S });
-    scope.add(() => first.kill());
-    await first.waitReady(60_000);
-    note(first, "ready");
+    const first = await s.startConnector(streams.files, { label: "connector #1", drainTimeoutS: DRAIN_TIMEOUT_S });
 
-    const { mLoad, kLoad, inKafka, stopTicker } = await startLoads(b, scope, streams, RATE);
+    const loads = await startLoads(b, scope, streams, RATE);
+    const { mLoad, kLoad, inKafka } = loads;
 
-    await waitUntil("40% of the stream through, both ways", () => inKafka.value >= 0.4 * N && k2mTally.total >= 0.4 * N, 60_000);
+    await waitFor("40% of the stream through, both ways", () => inKafka.value >= 0.4 * N && k2mTally.total >= 0.4 * N, 60_000);
     note(first, `SIGTERM under load (mqtt→kafka in Kafka ${inKafka.value}, kafka→mqtt received ${k2mTally.total})`);
     const t = Date.now();
     const exit = await first.terminate((DRAIN_TIMEOUT_S + 15) * 1000);
     note(first, `exited with code ${exit.code} ${Date.now() - t} ms after the SIGTERM; ${first.statsSummary()}`);
 
-    const second = await ConnectorProcess.start({ configDir, logFile, instance: 0, label: "connector #2", drainTimeoutS: DRAIN_TIMEOUT_S });
-    scope.add(() => second.kill());
-    await second.waitReady(60_000);
+    const second = await s.startConnector(streams.files, { label: "connector #2", drainTimeoutS: DRAIN_TIMEOUT_S });
     note(second, `ready ${((Date.now() - t) / 1000).toFixed(1)} s after the SIGTERM`);
 
-    await waitUntil("both load generators to finish", () => mLoad.acked >= N && kLoad.produced >= N, 120_000, 250);
-    progress(`s5: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
-    const m2kTally = await awaitBothWays(b, streams);
-    stopTicker();
-    const exit2 = await second.terminate();
-    note(second, `SIGTERM: exit ${exit2.code}; ${second.statsSummary()}`);
-
-    printSummary(5, [
-      { label: "mqtt->kafka", sent: N, tally: m2kTally },
-      { label: "kafka->mqtt", sent: N, tally: k2mTally },
-    ]);
+    const { m2kTally, exit: exit2 } = await finishTwoWay(b, streams, loads, second);
     assert.equal(exit.signal, null, "the first connector exited by itself, not by our SIGKILL fallback");
     assert.equal(exit.code, 0, `drain under load: exit code ${exit.code} (1 = drain timed out)`);
     assert.equal(m2kTally.lost, 0, `mqtt->kafka lost ${m2kTally.lost}: ${m2kTally.missing()}`);

@@ -12,14 +12,12 @@
 // dlq-source-topic, dlq-time and dlq-route headers / user properties, must not
 // reach the normal target, and every other message must be delivered.
 import { strict as assert } from "node:assert";
-import { join } from "node:path";
 import type { IPublishPacket } from "mqtt";
 import { ConfigResourceTypes } from "kafkajs";
 import { kcatConsume } from "../helpers/kcat";
-import { ensureRunning, faultBrokers, type FaultBrokers } from "./support/brokers";
-import { ConnectorProcess, note, writeConfig } from "./support/connector-process";
-import { progress, scenarioDir, Scope, ticker, waitUntil, pollUntil } from "./support/env";
-import { makeTopology, TopicEndWatch, topologyYaml } from "./support/scenario";
+import { pollUntil, waitFor } from "../helpers/wait";
+import { progress, ticker } from "./support/env";
+import { faultScenario, makeTopology, note, scenarioFiles, TopicEndWatch, topologyConfig } from "./support/scenario";
 import { awaitMqttDelivery, awaitTopicSettled, kafkaAdmin, KafkaLoad, locate, makePayload, MqttCollector, MqttLoad, parsePayload, printSummary, readTopic, SeqTally, topicEnd } from "./support/streams";
 
 const N = 3_000;
@@ -61,16 +59,10 @@ function flatProps(userProperties: Record<string, string | string[]> | undefined
 
 describe("fault scenario 6: poison messages go to the dead-letter target, the stream flows on", function () {
   this.timeout(240_000);
-  const scope = new Scope();
-  let b: FaultBrokers;
-
-  before(async () => {
-    b = await faultBrokers();
-    await ensureRunning(b);
-  });
-  after(() => scope.dispose());
+  const s = faultScenario();
 
   it("dead-letters oversize, Kafka-refused and non-UTF-8 messages with dlq-* metadata; delivers the rest", async () => {
+    const { brokers: b, scope } = s;
     const since = Date.now();
     const topo = makeTopology(6, { m2k: true, k2m: true });
     const m2k = topo.m2k!;
@@ -80,13 +72,12 @@ describe("fault scenario 6: poison messages go to the dead-letter target, the st
     await b.kafka.createTopic(m2k.kafkaTopic, m2k.partitions);
     await b.kafka.createTopic(k2m.kafkaTopic, k2m.partitions);
     await b.kafka.createTopic(k2mDlq, 1);
-    const dir = scenarioDir("6-dead-letter");
-    const configDir = writeConfig(
-      dir,
-      topologyYaml(b, topo, {
-        mapExtra: ["  copyMqttProperties: true"],
-        m2kExtra: `deadLetter: {mqttTopic: "${m2kDlq}"}`,
-        k2mExtra: `deadLetter: {kafkaTopic: ${k2mDlq}}`,
+    const files = scenarioFiles(
+      "6-dead-letter",
+      topologyConfig(b, topo, {
+        map: { copyMqttProperties: true },
+        m2k: { deadLetter: { mqttTopic: m2kDlq } },
+        k2m: { deadLetter: { kafkaTopic: k2mDlq } },
       }),
     );
     const admin = kafkaAdmin(b.kafka.bootstrap);
@@ -116,10 +107,7 @@ describe("fault scenario 6: poison messages go to the dead-letter target, the st
     await collector.start();
     scope.add(() => collector.stop());
 
-    const proc = await ConnectorProcess.start({ configDir, logFile: join(dir, "connector.log"), instance: 0, label: "connector" });
-    scope.add(() => proc.kill());
-    await proc.waitReady(60_000);
-    note(proc, "ready");
+    const proc = await s.startConnector(files, { label: "connector" });
     // Lowered only now: the connector read the default limit at start, so it sends these records and
     // Kafka refuses them, which exercises isolating a refused record (split, resend, dead-letter).
     await admin.alterConfigs({
@@ -160,7 +148,7 @@ describe("fault scenario 6: poison messages go to the dead-letter target, the st
     const stopTicker = ticker(5_000, () => `s6: mqtt→kafka ${mLoad.describe()}, in Kafka ${inKafka.value}, dead letters ${m2kDead.length} | kafka→mqtt ${kLoad.describe()}, received ${k2mTally.total}`);
     scope.add(stopTicker);
 
-    await waitUntil("both load generators to finish", () => mLoad.acked >= N && kLoad.produced >= N, 120_000, 250);
+    await waitFor("both load generators to finish", () => mLoad.acked >= N && kLoad.produced >= N, 120_000, 250);
     progress(`s6: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
     const m2kPoison = new Set([...OVERSIZE, ...KAFKA_REFUSED]);
     await Promise.all([

@@ -1,47 +1,73 @@
-// One Kafka and one mosquitto per mocha process, shared by all test files:
-// a JVM start costs seconds and ~0.5 GB, so tests isolate through unique
-// topic names instead of separate brokers. Stopped by root-hooks.ts.
+// One Kafka and one mosquitto per mocha process, shared by all test files of a suite: a JVM start
+// costs seconds and ~0.5 GB, so tests isolate through unique topic names instead of separate
+// brokers. Each suite names the brokers it needs (a profile); root hooks stop them at the end.
 import { randomBytes } from 'node:crypto';
-import { KafkaBroker, MosquittoBroker, startKafka, startMosquitto } from '../../scripts/local-brokers';
+import { startKafka, startMosquitto, type KafkaBroker, type KafkaOptions, type MosquittoBroker, type MosquittoOptions } from '../../scripts/local-brokers';
 
 export * from './kcat';
 export * from './mosquitto-clients';
 export * from './kafka-admin';
 
 export interface SharedBrokers {
-  /** Plaintext plus SASL (PLAIN/SCRAM) and mTLS listeners. */
   kafka: KafkaBroker;
-  /** Anonymous plain listener plus password-TLS and mTLS listeners; no persistence. */
   mqtt: MosquittoBroker;
 }
 
-let shared: Promise<SharedBrokers> | undefined;
-
-/**
- * Lazily start the shared brokers (in parallel). A failed start is cached
- * too, so later files fail fast instead of waiting out another timeout.
- */
-export function sharedBrokers(): Promise<SharedBrokers> {
-  shared ??= (async () => {
-    const [kafka, mqtt] = await Promise.allSettled([
-      startKafka({ security: { sasl: true, ssl: true } }),
-      startMosquitto({ security: { tls: true } }),
-    ]);
-    if (kafka.status === 'fulfilled' && mqtt.status === 'fulfilled') return { kafka: kafka.value, mqtt: mqtt.value };
-    if (kafka.status === 'fulfilled') await kafka.value.dispose();
-    if (mqtt.status === 'fulfilled') await mqtt.value.dispose();
-    throw kafka.status === 'rejected' ? kafka.reason : (mqtt as PromiseRejectedResult).reason;
-  })();
-  return shared;
+export interface BrokerProfile {
+  /** Brokers are shared per profile name. */
+  name: string;
+  kafka: KafkaOptions;
+  mqtt: MosquittoOptions;
+  /** Called once the brokers of this profile are up. */
+  onStarted?(b: SharedBrokers, ms: number): void;
 }
 
-/** Stop the shared brokers if they were started; safe to call repeatedly. */
+/**
+ * The integration suite's brokers: Kafka with plaintext plus SASL (PLAIN/SCRAM) and mTLS listeners;
+ * Mosquitto with an anonymous plain listener plus password-TLS and mTLS listeners, no persistence.
+ */
+export const SECURED_BROKERS: BrokerProfile = {
+  name: 'secured',
+  kafka: { security: { sasl: true, ssl: true } },
+  mqtt: { security: { tls: true } },
+};
+
+const shared = new Map<string, Promise<SharedBrokers>>();
+
+/**
+ * Lazily start the brokers of `profile` (in parallel). A failed start is cached too, so later
+ * files fail fast instead of waiting out another timeout.
+ */
+export function sharedBrokers(profile: BrokerProfile = SECURED_BROKERS): Promise<SharedBrokers> {
+  let brokers = shared.get(profile.name);
+  if (!brokers) {
+    brokers = (async () => {
+      const started = Date.now();
+      const [kafka, mqtt] = await Promise.allSettled([startKafka(profile.kafka), startMosquitto(profile.mqtt)]);
+      if (kafka.status === 'fulfilled' && mqtt.status === 'fulfilled') {
+        const b = { kafka: kafka.value, mqtt: mqtt.value };
+        profile.onStarted?.(b, Date.now() - started);
+        return b;
+      }
+      if (kafka.status === 'fulfilled') await kafka.value.dispose();
+      if (mqtt.status === 'fulfilled') await mqtt.value.dispose();
+      throw kafka.status === 'rejected' ? kafka.reason : (mqtt as PromiseRejectedResult).reason;
+    })();
+    shared.set(profile.name, brokers);
+  }
+  return brokers;
+}
+
+/** Stop every shared broker that was started; safe to call repeatedly. */
 export async function stopSharedBrokers(): Promise<void> {
-  const current = shared;
-  shared = undefined;
-  if (!current) return;
-  const brokers = await current.catch(() => undefined);
-  if (brokers) await Promise.all([brokers.kafka.dispose(), brokers.mqtt.dispose()]);
+  const current = [...shared.values()];
+  shared.clear();
+  await Promise.all(
+    current.map(async (p) => {
+      const b = await p.catch(() => undefined);
+      if (b) await Promise.all([b.kafka.dispose(), b.mqtt.dispose()]);
+    }),
+  );
 }
 
 let counter = 0;

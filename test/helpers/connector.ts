@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfigText, selectConnector } from "../../connector/config/load";
@@ -6,6 +6,9 @@ import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "../../connector
 import pino from "pino";
 import { sharedBrokers, type SharedBrokers } from "./brokers";
 import { formatProblem } from "../../connector/core/errors";
+
+export { delay, waitFor } from "./wait";
+export { secretsDir } from "./config";
 
 export interface TestConnectorOptions {
   /** YAML of the KafkaConnector spec body (indented two spaces), endpoints included. */
@@ -71,27 +74,6 @@ export function readLog(file: string): string {
   } catch {
     return "";
   }
-}
-
-/** Lays out a Kubernetes-style secrets dir: `<dir>/<name>/<key>`. */
-export function secretsDir(entries: Record<string, Record<string, string | Buffer>>): string {
-  const dir = mkdtempSync(join(tmpdir(), "mkc-secrets-"));
-  for (const [name, keys] of Object.entries(entries)) {
-    mkdirSync(join(dir, name));
-    for (const [k, v] of Object.entries(keys)) writeFileSync(join(dir, name, k), v);
-  }
-  return dir;
-}
-
-export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await cond()) return;
-    await delay(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /**

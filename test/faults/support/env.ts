@@ -1,16 +1,16 @@
 // Shared settings of the fault suite: where the connector CLI is, where logs
-// go, and timestamped progress lines on stdout.
+// go, timestamped progress lines on stdout, and cleanup scopes.
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CONNECTOR_CLI as BUILT_CLI } from "../../helpers/connector-process";
+import { pollUntil } from "../../helpers/wait";
 
 /**
  * The real CLI as built by `npm run build`. FAULTS_CONNECTOR_CLI points the
  * suite at another build of it (e.g. a snapshot of a given commit).
  */
-export const CONNECTOR_CLI = process.env.FAULTS_CONNECTOR_CLI
-  ? resolve(process.env.FAULTS_CONNECTOR_CLI)
-  : join(__dirname, "..", "..", "..", "connector", "cli.js");
+export const CONNECTOR_CLI = process.env.FAULTS_CONNECTOR_CLI ? resolve(process.env.FAULTS_CONNECTOR_CLI) : BUILT_CLI;
 
 let runDir: string | undefined;
 
@@ -42,26 +42,6 @@ const t0 = Date.now();
 /** A progress line: seconds since the suite started, then the message. */
 export function progress(msg: string): void {
   process.stdout.write(`      [faults +${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Polls `cond` every `intervalMs` until it is true or `timeoutMs` passed.
- * Returns whether it became true; never loops unbounded.
- */
-export async function pollUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() >= until) return false;
-    await sleep(Math.min(intervalMs, Math.max(1, until - Date.now())));
-  }
-}
-
-/** Like pollUntil, but throws naming what was awaited. */
-export async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<void> {
-  if (!(await pollUntil(cond, timeoutMs, intervalMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Mocha root hooks of the fault suite (.mocharc.faults.json): no connector
 // process and no broker outlives the run, whatever failed.
-import { stopFaultBrokers } from "./brokers";
-import { killAllConnectors } from "./connector-process";
+import { stopSharedBrokers } from "../../helpers/brokers";
+import { killAllConnectors } from "../../helpers/connector-process";
 import { CONNECTOR_CLI, progress } from "./env";
 
 let started = 0;
@@ -14,7 +14,7 @@ export const mochaHooks = {
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(90_000);
     await killAllConnectors();
-    await stopFaultBrokers();
+    await stopSharedBrokers();
     progress(`fault suite wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
   },
 };

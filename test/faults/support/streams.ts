@@ -4,7 +4,8 @@
 import { spawn } from "node:child_process";
 import mqtt, { type IClientPublishOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
-import { progress, sleep } from "./env";
+import { delay as sleep } from "../../helpers/wait";
+import { progress } from "./env";
 
 // ---------------------------------------------------------------- payloads
 
@@ -150,6 +151,35 @@ export function printSummary(scenario: number, parts: DirectionResult[]): string
   return lines;
 }
 
+// ---------------------------------------------------------------- MQTT clients
+
+/**
+ * An mqtt.js client with a persistent session (Clean Start 0, 600 s expiry) that reconnects every
+ * 500 ms. `setup` adds the handlers before the first CONNECT; resolves once that is accepted (10 s).
+ */
+async function connectPersistent(
+  what: string,
+  url: string,
+  clientId: string,
+  properties: { receiveMaximum?: number },
+  setup: (client: MqttClient) => void,
+): Promise<MqttClient> {
+  const client = mqtt.connect(url, {
+    protocolVersion: 5,
+    clientId,
+    clean: false,
+    reconnectPeriod: 500,
+    connectTimeout: 5_000,
+    properties: { sessionExpiryInterval: 600, ...properties },
+  });
+  setup(client);
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not connect`)), 10_000);
+    client.once("connect", () => (clearTimeout(t), resolve()));
+  });
+  return client;
+}
+
 // ---------------------------------------------------------------- MQTT publisher
 
 /** A message whose publish failed this often (e.g. a PUBACK reason code >= 0x80) is given up on. */
@@ -202,24 +232,14 @@ export class MqttLoad {
   }
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.o.url, {
-      protocolVersion: 5,
-      clientId: this.o.clientId,
-      clean: false,
-      reconnectPeriod: 500,
-      connectTimeout: 5_000,
-      properties: { sessionExpiryInterval: 600 },
-    });
-    this.client = client;
-    client.on("error", (e) => (this.lastError = e.message));
-    client.on("connect", (connack) => {
-      const rm = connack.properties?.receiveMaximum;
-      if (rm) this.window = Math.min(this.o.window ?? 20, rm);
-      this.pump();
-    });
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`load publisher ${this.o.clientId} did not connect`)), 10_000);
-      client.once("connect", () => (clearTimeout(t), resolve()));
+    await connectPersistent(`load publisher ${this.o.clientId}`, this.o.url, this.o.clientId, {}, (client) => {
+      this.client = client;
+      client.on("error", (e) => (this.lastError = e.message));
+      client.on("connect", (connack) => {
+        const rm = connack.properties?.receiveMaximum;
+        if (rm) this.window = Math.min(this.o.window ?? 20, rm);
+        this.pump();
+      });
     });
     this.t0 = Date.now();
     this.timer = setInterval(() => this.pump(), 5);
@@ -291,24 +311,14 @@ export class MqttCollector {
   constructor(readonly o: MqttCollectorOptions) {}
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.o.url, {
-      protocolVersion: 5,
-      clientId: this.o.clientId,
-      clean: false,
-      reconnectPeriod: 500,
-      connectTimeout: 5_000,
-      properties: { sessionExpiryInterval: 600, receiveMaximum: 500 },
-    });
-    this.client = client;
-    client.on("error", () => undefined);
-    client.on("message", (topic, payload, packet) => {
-      this.received++;
-      this.lastAt = Date.now();
-      this.o.onMessage(topic, payload, packet);
-    });
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`collector ${this.o.clientId} did not connect`)), 10_000);
-      client.once("connect", () => (clearTimeout(t), resolve()));
+    const client = await connectPersistent(`collector ${this.o.clientId}`, this.o.url, this.o.clientId, { receiveMaximum: 500 }, (client) => {
+      this.client = client;
+      client.on("error", () => undefined);
+      client.on("message", (topic, payload, packet) => {
+        this.received++;
+        this.lastAt = Date.now();
+        this.o.onMessage(topic, payload, packet);
+      });
     });
     const granted = await client.subscribeAsync(this.o.filter, { qos: 1 });
     if (granted.some((g) => g.qos !== 1)) throw new Error(`collector subscription refused: ${JSON.stringify(granted)}`);

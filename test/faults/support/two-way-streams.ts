@@ -1,20 +1,21 @@
 // Set-up shared by the scenarios that run steady QoS 1 traffic both ways through one connector
-// identity: topics and config, a far-end MQTT collector, then the two load generators.
-import { join } from "node:path";
+// identity: topics and config, a far-end MQTT collector, then the two load generators; and the
+// end: every message counted at both far ends.
 import type { Admin } from "kafkajs";
-import type { FaultBrokers } from "./brokers";
-import { writeConfig } from "./connector-process";
-import { scenarioDir, type Scope, ticker } from "./env";
-import { createTopics, makeTopology, TopicEndWatch, topologyYaml, type Topology } from "./scenario";
-import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, SeqTally } from "./streams";
+import type { SharedBrokers } from "../../helpers/brokers";
+import type { ConnectorProcess, ExitInfo } from "../../helpers/connector-process";
+import { waitFor } from "../../helpers/wait";
+import { progress, type Scope, ticker } from "./env";
+import { createTopics, makeTopology, note, scenarioFiles, TopicEndWatch, topologyConfig, type ScenarioFiles, type Topology } from "./scenario";
+import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, printSummary, SeqTally } from "./streams";
 
 export interface TwoWay {
+  /** Scenario number. */
+  n: number;
   tag: string;
   messages: number;
   topo: Topology;
-  dir: string;
-  configDir: string;
-  logFile: string;
+  files: ScenarioFiles;
   admin: Admin;
   /** Kafka→MQTT arrivals at the far end, per source partition. */
   k2mTally: SeqTally;
@@ -30,11 +31,10 @@ export interface Loads {
 }
 
 /** Topics, the connector config, an admin client and the far-end collector, all disposed by `scope`. */
-export async function prepareTwoWay(b: FaultBrokers, scope: Scope, n: number, dirName: string, messages: number): Promise<TwoWay> {
+export async function prepareTwoWay(b: SharedBrokers, scope: Scope, n: number, dirName: string, messages: number): Promise<TwoWay> {
   const topo = makeTopology(n, { m2k: true, k2m: true });
   await createTopics(b, topo);
-  const dir = scenarioDir(dirName);
-  const configDir = writeConfig(dir, topologyYaml(b, topo));
+  const files = scenarioFiles(dirName, topologyConfig(b, topo));
   const admin = kafkaAdmin(b.kafka.bootstrap);
   await admin.connect();
   scope.add(() => admin.disconnect());
@@ -44,11 +44,11 @@ export async function prepareTwoWay(b: FaultBrokers, scope: Scope, n: number, di
   const collector = new MqttCollector({ url: b.mqtt.url, filter: k2m.mqttTopic, clientId: `${topo.id}-far-end`, onMessage: (_t, p) => k2mTally.offer(p) });
   await collector.start();
   scope.add(() => collector.stop());
-  return { tag, messages, topo, dir, configDir, logFile: join(dir, "connector.log"), admin, k2mTally, collector };
+  return { n, tag, messages, topo, files, admin, k2mTally, collector };
 }
 
 /** Starts both load generators and a progress line every 5 s (`extra` adds scenario state to it). */
-export async function startLoads(b: FaultBrokers, scope: Scope, t: TwoWay, ratePerSec: number, extra: () => string = () => ""): Promise<Loads> {
+export async function startLoads(b: SharedBrokers, scope: Scope, t: TwoWay, ratePerSec: number, extra: () => string = () => ""): Promise<Loads> {
   const m2k = t.topo.m2k!;
   const k2m = t.topo.k2m!;
   const mLoad = new MqttLoad({ url: b.mqtt.url, topic: m2k.mqttTopic, tag: `${t.tag}m`, count: t.messages, ratePerSec, clientId: `${t.topo.id}-load` });
@@ -67,10 +67,35 @@ export async function startLoads(b: FaultBrokers, scope: Scope, t: TwoWay, rateP
 }
 
 /** Waits until every message has arrived at both far ends (or the timeout); returns the MQTT→Kafka tally. */
-export async function awaitBothWays(b: FaultBrokers, t: TwoWay, timeoutMs = 120_000): Promise<SeqTally> {
+export async function awaitBothWays(b: SharedBrokers, t: TwoWay, timeoutMs = 120_000): Promise<SeqTally> {
   const [m2kTally] = await Promise.all([
     awaitKafkaDelivery({ bootstrap: b.kafka.bootstrap, admin: t.admin, topic: t.topo.m2k!.kafkaTopic, tag: `${t.tag}m`, expected: t.messages, timeoutMs }),
     awaitMqttDelivery({ tally: t.k2mTally, collector: t.collector, timeoutMs }),
   ]);
   return m2kTally;
+}
+
+/**
+ * The end of a two-way scenario: waits for both load generators to finish (within `sendWithinMs`)
+ * and for every message at both far ends, stops `proc` with SIGTERM and prints the summary.
+ */
+export async function finishTwoWay(
+  b: SharedBrokers,
+  t: TwoWay,
+  loads: Loads,
+  proc: ConnectorProcess,
+  sendWithinMs = 120_000,
+): Promise<{ m2kTally: SeqTally; exit: ExitInfo }> {
+  const { mLoad, kLoad } = loads;
+  await waitFor("both load generators to finish", () => mLoad.acked >= t.messages && kLoad.produced >= t.messages, sendWithinMs, 250);
+  progress(`${t.tag}: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
+  const m2kTally = await awaitBothWays(b, t);
+  loads.stopTicker();
+  const exit = await proc.terminate();
+  note(proc, `SIGTERM: exit ${exit.code}; ${proc.statsSummary()}`);
+  printSummary(t.n, [
+    { label: "mqtt->kafka", sent: t.messages, tally: m2kTally },
+    { label: "kafka->mqtt", sent: t.messages, tally: t.k2mTally },
+  ]);
+  return { m2kTally, exit };
 }
