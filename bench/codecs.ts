@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import * as zlib from "node:zlib";
 import { compressFrame } from "lz4-napi";
 import { decompress as fzstd } from "fzstd";
-import { lz4Codec, snappyCodec, zstdCodec, type Codec } from "../connector/ports/kafka-codecs";
+import { lz4Codec, snappyCodec, zstdCodec, type Codec } from "../connector/ports/kafka/codecs";
 import { makeFiller, stamp } from "./common";
 
 const { values } = parseArgs({ options: { mib: { type: "string" }, rounds: { type: "string" } } });

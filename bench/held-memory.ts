@@ -8,8 +8,9 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { startMosquitto } from "../scripts/local-brokers";
-import { HELD_MESSAGE_OVERHEAD, MqttToKafkaPipeline } from "../connector/routes/mqtt-to-kafka";
-import { MqttJsPort } from "../connector/ports/mqtt-port";
+import { MqttToKafkaPipeline } from "../connector/routes/mqtt-to-kafka";
+import { HELD_MESSAGE_OVERHEAD } from "../connector/routes/limits";
+import { MqttJsPort } from "../connector/ports/mqtt/port";
 import { ConnectorMetrics } from "../connector/metrics";
 import type { KafkaProducerPort } from "../connector/ports/types";
 import type { MqttToKafkaRoute, TopicMapSpecResolved } from "../connector/config/schema";
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     } as unknown as TopicMapSpecResolved;
     const route = { name: "held", mqttTopic: "bench/held", kafkaTopic: "held", qos: 0, kafkaAcks: "all" } as MqttToKafkaRoute;
     const pipeline = new MqttToKafkaPipeline(route, map, new MqttJsPort({ url, reconnectPeriodMs: 1000 }, log), never, {
+      key: "held/held",
       instanceIndex: 0,
       clientIdPrefix: "bench-held",
       receiveMaximum: 1000,

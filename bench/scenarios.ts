@@ -3,7 +3,7 @@
  * one baseline per direction (QoS 1, 100 B, default batching, no compression, one subscriber), and
  * from there one dimension changed at a time, so every value of every dimension is measured once.
  */
-import { MAX_BATCH_BYTES } from "../connector/routes/mqtt-to-kafka";
+import { MAX_BATCH_BYTES } from "../connector/routes/limits";
 
 export type Direction = "m2k" | "k2m";
 export type Compression = "none" | "gzip" | "lz4";

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import {
   API_VERSION_FULL,
+  K8S_NAME_PATTERN,
   type KafkaConnectorResource,
   type KafkaConnectorTopicMapResource,
 } from "../connector/config/schema";
@@ -41,7 +42,7 @@ function copy<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const K8S_NAME = new RegExp(K8S_NAME_PATTERN);
 
 export function k8sNameProblem(name: string): string | undefined {
   if (name.length > 253 || !K8S_NAME.test(name)) {

@@ -10,6 +10,7 @@ import {
   KafkaConnectorTopicMapDocument,
   KAFKA_AUTH_TYPES,
 } from "../connector/config/schema";
+import { EVENT_HUBS_ENDPOINT_PATTERN } from "../connector/config/endpoints";
 import { isRecord, plainJson, schemaProperties, type JsonSchema } from "./schema-json";
 
 export const CONNECTOR_KIND = "KafkaConnector";
@@ -93,7 +94,7 @@ function structuralNode(node: Record<string, unknown>): JsonSchema {
 // here: the apiserver multiplies a rule's estimated cost by the list size, and `routes` has no
 // maxItems (nor route names a maxLength), so per-route rules (unique names, MQTT filter syntax)
 // would be rejected as too expensive. The connector still enforces those at startup.
-const EVENT_HUBS_HOST = "(?i)\\.servicebus\\.(windows\\.net|chinacloudapi\\.cn|usgovcloudapi\\.net)(:|,|$)";
+const EVENT_HUBS_HOST = `(?i)${EVENT_HUBS_ENDPOINT_PATTERN}`;
 
 export const CONNECTOR_CEL_RULES: Record<string, CelRule[]> = {
   "spec.kafkaConnection": [

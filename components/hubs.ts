@@ -3,18 +3,10 @@
  * Event Hubs has no topic auto-creation, so the hubs are exactly the distinct route topics.
  */
 
-/** The part of a route this module needs; both the args and the validated spec fit it. */
-export interface RouteTopics {
-  mqttToKafka?: RouteTopicFields;
-  kafkaToMqtt?: RouteTopicFields;
-}
+import { kafkaTopicUsage, routeBody, type RouteShape } from "../connector/config/routes";
 
-export interface RouteTopicFields {
-  name: string;
-  kafkaTopic: string;
-  /** A Kafka dead-letter topic is produced to, whatever the route's direction. */
-  deadLetter?: { kafkaTopic?: string };
-}
+/** The part of a route this module needs; both the args and the validated spec fit it. */
+export type RouteTopics = RouteShape;
 
 /** One event hub and the routes that use it. */
 export interface HubUsage {
@@ -56,44 +48,32 @@ export function namespaceNameProblem(name: string): string | undefined {
  * only by case (Kafka tells them apart, Event Hubs does not).
  */
 export function hubsFromRoutes(routes: readonly RouteTopics[]): HubUsage[] {
-  const hubs = new Map<string, HubUsage>();
+  const problems = routes.flatMap((r, i) => (routeBody(r) ? [] : [`routes[${i}]: set exactly one of mqttToKafka or kafkaToMqtt`]));
   const byLower = new Map<string, { topic: string; route: string }>();
-  const problems: string[] = [];
-  const use = (topic: string, routeName: string, field: string, produces: boolean, user: string) => {
-    const where = `route ${JSON.stringify(routeName)} (${field})`;
+  const hubs: HubUsage[] = [];
+  for (const { topic, users } of kafkaTopicUsage(routes)) {
+    const first = users[0]!;
+    const where = `route ${JSON.stringify(first.route)} (${first.field})`;
     const problem = eventHubNameProblem(topic);
     if (problem) {
       problems.push(`${where}: Kafka topic ${JSON.stringify(topic)} cannot be an event hub name; ${problem}`);
-      return;
+      continue;
     }
-    const lower = topic.toLowerCase();
-    const clash = byLower.get(lower);
-    if (clash && clash.topic !== topic) {
+    const clash = byLower.get(topic.toLowerCase());
+    if (clash) {
       problems.push(
         `${where}: Kafka topic ${JSON.stringify(topic)} and ${JSON.stringify(clash.topic)} (route ${JSON.stringify(clash.route)}) ` +
           "differ only by case; Event Hubs names are case-insensitive, so both would be one event hub",
       );
-      return;
+      continue;
     }
-    byLower.set(lower, { topic, route: routeName });
-    let hub = hubs.get(topic);
-    if (!hub) {
-      hub = { name: topic, producedBy: [], consumedBy: [] };
-      hubs.set(topic, hub);
-    }
-    (produces ? hub.producedBy : hub.consumedBy).push(user);
-  };
-  routes.forEach((route, i) => {
-    const direction = route.mqttToKafka ? "mqttToKafka" : route.kafkaToMqtt ? "kafkaToMqtt" : undefined;
-    const r = route.mqttToKafka ?? route.kafkaToMqtt;
-    if (!direction || !r) {
-      problems.push(`routes[${i}]: set exactly one of mqttToKafka or kafkaToMqtt`);
-      return;
-    }
-    use(r.kafkaTopic, r.name, `routes[${i}].${direction}.kafkaTopic`, direction === "mqttToKafka", r.name);
-    const dlq = r.deadLetter?.kafkaTopic;
-    if (dlq !== undefined) use(dlq, r.name, `routes[${i}].${direction}.deadLetter.kafkaTopic`, true, `${r.name}.deadLetter`);
-  });
+    byLower.set(topic.toLowerCase(), { topic, route: first.route });
+    hubs.push({
+      name: topic,
+      producedBy: users.filter((u) => u.use !== "consumes").map((u) => (u.use === "deadLetters" ? `${u.route}.deadLetter` : u.route)),
+      consumedBy: users.filter((u) => u.use === "consumes").map((u) => u.route),
+    });
+  }
   if (problems.length) throw new Error(`invalid topic map for Event Hubs:\n  ${problems.join("\n  ")}`);
-  return [...hubs.values()];
+  return hubs;
 }

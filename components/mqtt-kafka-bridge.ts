@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { eventHubsCompressionProblem } from "../connector/config/endpoints";
+import type { Compression } from "../connector/config/schema";
 import { childOptions } from "./options";
 import * as resources from "@pulumi/azure-native/resources";
 import * as kubernetes from "@pulumi/kubernetes";
@@ -145,13 +147,8 @@ export class MqttKafkaBridge extends pulumi.ComponentResource {
       fail("connector.kafkaConnection is derived from the Event Hubs namespace; use the KafkaConnector component to set it yourself");
     }
     const sku = args.eventHubs?.skuName ?? "Standard";
-    const compression = args.topicMap.compression ?? "none";
-    if (compression === "snappy" || compression === "lz4") {
-      fail(`topicMap.compression: got ${JSON.stringify(compression)}; Event Hubs accepts only none and gzip`);
-    }
-    if (compression === "gzip" && sku === "Standard") {
-      fail('topicMap.compression: gzip needs the Premium tier on Event Hubs; set eventHubs.skuName: "Premium" or use none');
-    }
+    const compressionProblem = eventHubsCompressionProblem((args.topicMap.compression ?? "none") as Compression, sku !== "Standard");
+    if (compressionProblem) fail(`topicMap.compression: ${compressionProblem}${sku === "Standard" ? '; set eventHubs.skuName: "Premium" for gzip' : ""}`);
     const secretName = `${connectorName}-eventhubs`;
     const useConnectionString = args.useConnectionString === true;
     const placeholderConnection = (): KafkaConnectionArgs => ({

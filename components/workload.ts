@@ -3,6 +3,8 @@
  * SecretProviderClass parameters for Key Vault references, and the pod spec. Pure functions of the
  * validated spec; the KafkaConnector component wraps them in resources.
  */
+import { DEFAULT_SAT_TOKEN_PATH, DEFAULT_SECRETS_DIR } from "../connector/config/endpoints";
+import { secretRefs } from "../connector/config/secret-refs";
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { stringify } from "yaml";
@@ -12,9 +14,9 @@ import type { KafkaConnectorSpecResolved } from "../connector/config/schema";
 /** Where the connector reads its config (`--config`). */
 export const CONFIG_DIR = "/etc/mqtt-kafka-connector/config";
 /** Where Secrets, ConfigMaps and Key Vault objects are mounted (`--secrets-dir`), one directory each. */
-export const SECRETS_DIR = "/var/run/secrets/mqtt-kafka-connector";
+export const SECRETS_DIR = DEFAULT_SECRETS_DIR;
 /** Default MQTT service account token file of `authentication.kubernetes`. */
-export const MQTT_TOKEN_PATH = "/var/run/secrets/tokens/mqtt-client-token";
+export const MQTT_TOKEN_PATH = DEFAULT_SAT_TOKEN_PATH;
 export const HTTP_PORT = 8080;
 export const LIVENESS_PATH = "/healthz";
 export const READINESS_PATH = "/readyz";
@@ -158,27 +160,10 @@ export function secretMounts(spec: KafkaConnectorSpecResolved): SecretMount[] {
     const prefix = source.kind === "secret" ? "secret" : source.kind === "configMap" ? "ca" : "kv";
     mounts.set(source.name, { volume: volumeName(prefix, source.name), mountPath: `${SECRETS_DIR}/${source.name}`, source, usedBy: [field] });
   };
-  const kafka = spec.kafkaConnection;
-  if (kafka.tls.trustedCaCertificateConfigMap) {
-    add({ kind: "configMap", name: kafka.tls.trustedCaCertificateConfigMap }, "spec.kafkaConnection.tls.trustedCaCertificateConfigMap");
-  }
-  const auth = kafka.authentication;
-  if (auth?.enabled) {
-    const token = auth.authType.sasl?.token;
-    if (token?.secretName) add({ kind: "secret", name: token.secretName }, "spec.kafkaConnection.authentication.authType.sasl.token.secretName");
-    if (auth.authType.x509?.secretName) {
-      add({ kind: "secret", name: auth.authType.x509.secretName }, "spec.kafkaConnection.authentication.authType.x509.secretName");
-    }
-    for (const ref of keyVaultReferences(spec)) add({ kind: "keyVault", name: ref.directory, reference: ref }, ref.field);
-  }
-  const mqtt = spec.localBrokerConnection;
-  if (mqtt.tls.trustedCaCertificateConfigMap) {
-    add({ kind: "configMap", name: mqtt.tls.trustedCaCertificateConfigMap }, "spec.localBrokerConnection.tls.trustedCaCertificateConfigMap");
-  }
-  const mqttAuth = mqtt.authentication;
-  if (mqttAuth?.x509) add({ kind: "secret", name: mqttAuth.x509.secretName }, "spec.localBrokerConnection.authentication.x509.secretName");
-  if (mqttAuth?.usernamePassword) {
-    add({ kind: "secret", name: mqttAuth.usernamePassword.secretName }, "spec.localBrokerConnection.authentication.usernamePassword.secretName");
+  const vault = keyVaultReferences(spec);
+  for (const ref of secretRefs(spec)) {
+    if (ref.kind !== "keyVault") add({ kind: ref.kind, name: ref.dir }, ref.field);
+    else for (const r of vault.filter((v) => v.field === ref.field)) add({ kind: "keyVault", name: ref.dir, reference: r }, ref.field);
   }
   return [...mounts.values()];
 }

@@ -1,17 +1,19 @@
 /**
  * `mqtt-kafka-connector check`: a pre-flight for CI and operators. Validates the configuration,
  * connects to both brokers with the real credentials, checks every Kafka topic exists and that the
- * MQTT broker grants every subscription, then prints a report. Leaves no session behind.
+ * MQTT broker grants every subscription, then prints a report. Leaves no session behind. The ports
+ * come from the same factory as the connector's (ports/factory.ts), so what passes here is what runs.
  */
 import { Writable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import type { ConnectorConfig } from "./config/load";
-import { SecretStore } from "./config/secrets";
+import { connectorTopics } from "./config/routes";
 import { routeSubscription, describeSubscription } from "./config/subscription";
-import { KafkaJsPort } from "./ports/kafka-port";
-import { MqttJsPort } from "./ports/mqtt-port";
-import { kafkaAuth, mqttSettings, isEventHubs, splitEndpoints } from "./ports/connection-settings";
+import { kafkaPortSettings, mqttPortSettings, type PortUse } from "./ports/factory";
+import { KafkaJsPort } from "./ports/kafka/port";
+import { describeSeam } from "./ports/kafka/seam";
+import { MqttJsPort } from "./ports/mqtt/port";
 import type { Logger } from "./logger";
 import { withTimeout } from "./core/timeout";
 
@@ -41,109 +43,102 @@ function capturingLogger(): { log: Logger; errors: string[] } {
   return { log: pino({ level: "error" }, sink), errors };
 }
 
+/** How `check` connects: the connector's settings, a client ID of its own, and no consumer group left behind. */
+export function checkPortUse(config: ConnectorConfig, secretsDir: string): PortUse {
+  const prefix = config.connector.spec.clientIdPrefix ?? config.connector.metadata.name;
+  return { secretsDir, clientId: `${prefix}-check`, offsetReset: "latest", commitIntervalMs: 1000, sessionTimeoutMs: 10_000, partitionsConsumedConcurrently: 1, mqttReconnectMs: 2000 };
+}
+
+type Add = (ok: boolean, what: string, detail: string) => void;
+
 export async function runChecks(config: ConnectorConfig, secretsDir: string, timeoutMs = 15_000): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
-  const add = (ok: boolean, what: string, detail: string) => lines.push({ ok, what, detail });
-  const spec = config.connector.spec;
-  const routes = config.topicMaps.flatMap((m) => m.spec.routes.map((r) => ({ map: m.metadata.name, r })));
-  add(true, "configuration", `KafkaConnector/${config.connector.metadata.name}, ${config.topicMaps.length} topic map(s), ${routes.length} route(s)`);
-
-  const secrets = new SecretStore(secretsDir);
-  let auth;
-  let mqttConn;
-  try {
-    auth = kafkaAuth(spec, secrets);
-    add(true, "Kafka credentials", auth.describe);
-  } catch (e) {
-    add(false, "Kafka credentials", (e as Error).message);
-  }
-  try {
-    mqttConn = mqttSettings(spec, secrets);
-    add(true, "MQTT credentials", mqttConn.describe);
-  } catch (e) {
-    add(false, "MQTT credentials", (e as Error).message);
-  }
-
-  if (auth) {
-    const { log, errors } = capturingLogger();
-    const kafka = new KafkaJsPort(
-      {
-        brokers: splitEndpoints(spec.kafkaConnection.endpoint),
-        clientId: `${spec.clientIdPrefix ?? config.connector.metadata.name}-check`,
-        ...(auth.ssl ? { ssl: auth.ssl } : {}),
-        ...(auth.sasl ? { sasl: auth.sasl } : {}),
-        eventHubs: isEventHubs(spec.kafkaConnection.endpoint),
-        offsetReset: "latest",
-        commitIntervalMs: 1000,
-        sessionTimeoutMs: 10_000,
-        partitionsConsumedConcurrently: 1,
-      },
-      log,
-    );
-    const topics = [...new Set(routes.flatMap(({ r }) => {
-      const x = (r.mqttToKafka ?? r.kafkaToMqtt)!;
-      return x.deadLetter?.kafkaTopic ? [x.kafkaTopic, x.deadLetter.kafkaTopic] : [x.kafkaTopic];
-    }))];
-    try {
-      const found = await withTimeout(kafka.describeTopics(topics), timeoutMs, spec.kafkaConnection.endpoint);
-      add(true, "Kafka connection", `${spec.kafkaConnection.endpoint} (${auth.describe})`);
-      for (const t of topics) {
-        const n = found.get(t);
-        const users = routes.filter(({ r }) => {
-          const x = (r.mqttToKafka ?? r.kafkaToMqtt)!;
-          return x.kafkaTopic === t || x.deadLetter?.kafkaTopic === t;
-        }).map(({ map, r }) => `${map}/${(r.mqttToKafka ?? r.kafkaToMqtt)!.name}`);
-        add(n !== undefined, `Kafka topic ${t}`, n !== undefined ? `${n} partition(s), used by ${users.join(", ")}` : `does not exist (used by ${users.join(", ")}); create it, the connector never does`);
-      }
-    } catch (e) {
-      add(false, "Kafka connection", `${spec.kafkaConnection.endpoint}: ${(e as Error).message}${errors.length ? ` — ${errors.at(-1)}` : ""}`);
-    } finally {
-      await kafka.close().catch(() => undefined);
-    }
-  }
-
-  if (mqttConn) {
-    const { log, errors } = capturingLogger();
-    const port = new MqttJsPort({ ...mqttConn, reconnectPeriodMs: 2000 }, log);
-    const filters = routes.flatMap(({ map, r }) => {
-      const m = r.mqttToKafka;
-      if (!m) return [];
-      const sub = routeSubscription(m, config.connector.metadata.name, spec.instances);
-      return [{ route: `${map}/${m.name}`, filter: sub.filter, qos: m.qos, how: describeSubscription(sub, spec.instances) }];
-    });
-    const id = `${spec.clientIdPrefix ?? config.connector.metadata.name}-check-${randomBytes(3).toString("hex")}`;
-    let connected = false;
-    for (const f of filters.length ? filters : [{ route: "", filter: "", qos: 0 as const, how: "" }]) {
-      // Session expiry 0: the check leaves nothing on the broker. Without mqttToKafka routes we only connect.
-      const sub = port.subscribe({ clientId: id, filter: f.filter || `$check/${id}`, qos: f.qos, receiveMaximum: 10, sessionExpirySeconds: 0 }, () => undefined);
-      // A refused CONNECT is final for a check: stop at the first error instead of waiting out retries.
-      let poll: NodeJS.Timeout | undefined;
-      const refused = new Promise<never>((_, reject) => {
-        poll = setInterval(() => {
-          if (errors.length && !sub.connected) reject(new Error(errors.at(-1)));
-        }, 100);
-      });
-      try {
-        await withTimeout(Promise.race([sub.start(), refused]), timeoutMs, mqttConn.url);
-        if (!connected) add(true, "MQTT connection", `${mqttConn.url} (${mqttConn.describe}), MQTT v5`);
-        connected = true;
-        if (f.route) add(true, `MQTT subscription ${f.filter}`, `granted at QoS ${f.qos} for ${f.route}; ${f.how}`);
-      } catch (e) {
-        const why = errors.at(-1) ?? (e as Error).message;
-        if (!connected && !sub.connected) {
-          add(false, "MQTT connection", `${mqttConn.url}: ${why}`);
-          await sub.close({ endSession: true });
-          break;
-        }
-        add(false, `MQTT subscription ${f.filter}`, `${f.route}: ${(e as Error).message}`);
-      } finally {
-        clearInterval(poll);
-      }
-      await sub.unsubscribe().catch(() => undefined);
-      await sub.close({ endSession: true });
-    }
-  }
+  const add: Add = (ok, what, detail) => lines.push({ ok, what, detail });
+  const routes = config.topicMaps.reduce((n, m) => n + m.spec.routes.length, 0);
+  add(true, "configuration", `KafkaConnector/${config.connector.metadata.name}, ${config.topicMaps.length} topic map(s), ${routes} route(s)`);
+  const use = checkPortUse(config, secretsDir);
+  await checkKafka(config, use, timeoutMs, add);
+  await checkMqtt(config, use, timeoutMs, add);
   return lines;
+}
+
+async function checkKafka(config: ConnectorConfig, use: PortUse, timeoutMs: number, add: Add): Promise<void> {
+  let k;
+  try {
+    k = kafkaPortSettings(config.connector.spec, use);
+    add(true, "Kafka credentials", k.describe.auth);
+  } catch (e) {
+    return add(false, "Kafka credentials", (e as Error).message);
+  }
+  const { log, errors } = capturingLogger();
+  const kafka = new KafkaJsPort(k.settings, log);
+  add(kafka.seam.problems.length === 0, "kafkajs", [describeSeam(kafka.seam), ...kafka.seam.problems].join("; "));
+  const users = connectorTopics(config.topicMaps);
+  const endpoint = k.describe.endpoint;
+  try {
+    const found = await withTimeout(kafka.describeTopics([...users.keys()]), timeoutMs, endpoint);
+    add(true, "Kafka connection", `${endpoint} (${k.describe.auth}${k.describe.tls ? ", TLS" : ""})`);
+    for (const [t, keys] of users) {
+      const n = found.get(t);
+      add(n !== undefined, `Kafka topic ${t}`, n !== undefined ? `${n} partition(s), used by ${keys.join(", ")}` : `does not exist (used by ${keys.join(", ")}); create it, the connector never does`);
+    }
+  } catch (e) {
+    add(false, "Kafka connection", `${endpoint}: ${(e as Error).message}${errors.length ? ` — ${errors.at(-1)}` : ""}`);
+  } finally {
+    await kafka.close().catch(() => undefined);
+  }
+}
+
+async function checkMqtt(config: ConnectorConfig, use: PortUse, timeoutMs: number, add: Add): Promise<void> {
+  let m;
+  try {
+    m = mqttPortSettings(config.connector.spec, use);
+    add(true, "MQTT credentials", m.describe.auth);
+  } catch (e) {
+    return add(false, "MQTT credentials", (e as Error).message);
+  }
+  const { log, errors } = capturingLogger();
+  const port = new MqttJsPort(m.settings, log);
+  const { name } = config.connector.metadata;
+  const { spec } = config.connector;
+  const filters = config.topicMaps.flatMap((map) =>
+    map.spec.routes.flatMap((r) => {
+      if (!r.mqttToKafka) return [];
+      const sub = routeSubscription(r.mqttToKafka, name, spec.instances);
+      return [{ route: `${map.metadata.name}/${r.mqttToKafka.name}`, filter: sub.filter, qos: r.mqttToKafka.qos, how: describeSubscription(sub, spec.instances) }];
+    }),
+  );
+  const id = `${use.clientId}-${randomBytes(3).toString("hex")}`;
+  let connected = false;
+  for (const f of filters.length ? filters : [{ route: "", filter: "", qos: 0 as const, how: "" }]) {
+    // Session expiry 0: the check leaves nothing on the broker. Without mqttToKafka routes we only connect.
+    const sub = port.subscribe({ clientId: id, filter: f.filter || `$check/${id}`, qos: f.qos, receiveMaximum: 10, sessionExpirySeconds: 0 }, () => undefined);
+    // A refused CONNECT is final for a check: stop at the first error instead of waiting out retries.
+    let poll: NodeJS.Timeout | undefined;
+    const refused = new Promise<never>((_, reject) => {
+      poll = setInterval(() => {
+        if (errors.length && !sub.connected) reject(new Error(errors.at(-1)));
+      }, 100);
+    });
+    try {
+      await withTimeout(Promise.race([sub.start(), refused]), timeoutMs, m.describe.endpoint);
+      if (!connected) add(true, "MQTT connection", `${m.describe.endpoint} (${m.describe.auth}), MQTT v5`);
+      connected = true;
+      if (f.route) add(true, `MQTT subscription ${f.filter}`, `granted at QoS ${f.qos} for ${f.route}; ${f.how}`);
+    } catch (e) {
+      const why = errors.at(-1) ?? (e as Error).message;
+      if (!connected && !sub.connected) {
+        add(false, "MQTT connection", `${m.describe.endpoint}: ${why}`);
+        await sub.close({ endSession: true });
+        break;
+      }
+      add(false, `MQTT subscription ${f.filter}`, `${f.route}: ${(e as Error).message}`);
+    } finally {
+      clearInterval(poll);
+    }
+    await sub.unsubscribe().catch(() => undefined);
+    await sub.close({ endSession: true });
+  }
 }
 
 export function formatReport(lines: CheckLine[]): string {

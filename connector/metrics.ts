@@ -33,6 +33,7 @@ export class ConnectorMetrics {
   readonly routeReady: Gauge<"route" | "direction">;
   readonly configReloads: Counter<"result">;
   readonly connectionErrors: Counter<"client">;
+  readonly kafkajsSeam: Gauge<"part">;
 
   constructor(defaultLabels: Record<string, string> = {}) {
     const r = this.registry;
@@ -68,7 +69,17 @@ export class ConnectorMetrics {
       registers: [r],
     });
     this.connectionErrors = new Counter({ name: `${PREFIX}connection_errors_total`, help: "Failed connection attempts and lost connections.", labelNames: ["client"], registers: [r] });
+    this.kafkajsSeam = new Gauge({
+      name: `${PREFIX}kafkajs_seam`,
+      help: "1 for each part of the kafkajs seam in place (patches, fetchShaping, rejoinHook, murmur2, codecs); 0 when a kafkajs version it was not checked against turned it off.",
+      labelNames: ["part"],
+      registers: [r],
+    });
     this.configReloads = new Counter({ name: `${PREFIX}config_reloads_total`, help: "Topic-map reloads by result (applied, rejected).", labelNames: ["result"], registers: [r] });
+  }
+
+  setKafkajsSeam(parts: Record<string, boolean>): void {
+    for (const [part, on] of Object.entries(parts)) this.kafkajsSeam.set({ part }, on ? 1 : 0);
   }
 
   /** Bound children for one route: label lookups happen once, not per message. */

@@ -4,6 +4,7 @@ import { parseAllDocuments } from "yaml";
 import { ConfigError, type ConfigProblem } from "../core/errors";
 import { validateDocument, documentLabel, type ConfigResource } from "./validate";
 import type { KafkaConnectorResource, KafkaConnectorTopicMapResource } from "./schema";
+import { connectorRoutes, duplicateNames } from "./routes";
 
 export interface ConnectorConfig {
   connector: KafkaConnectorResource;
@@ -95,23 +96,18 @@ export function selectConnector(resources: ConfigResource[], name?: string): Con
     const refs = maps.map((m) => `${m.metadata.name} -> ${m.spec.kafkaConnectorRef}`).join(", ");
     fail(`no KafkaConnectorTopicMap has kafkaConnectorRef: ${connector.metadata.name}${refs ? ` (found: ${refs})` : ""}`);
   }
-  const owner = new Map<string, string>();
-  const problems: ConfigProblem[] = [];
-  for (const map of topicMaps) {
-    map.spec.routes.forEach((route, i) => {
-      const r = route.mqttToKafka ?? route.kafkaToMqtt;
-      if (!r) return;
-      const prev = owner.get(r.name);
-      if (prev && prev !== map.metadata.name) {
-        problems.push({
-          document: documentLabel(map),
-          path: `spec.routes[${i}].${route.mqttToKafka ? "mqttToKafka" : "kafkaToMqtt"}.name`,
-          message: `got ${JSON.stringify(r.name)}; also used by KafkaConnectorTopicMap/${prev}, route names must be unique per connector`,
-        });
-      }
-      owner.set(r.name, map.metadata.name);
+  // Within one map validation reports it; here, the same name in two maps of one connector.
+  const routes = connectorRoutes(topicMaps);
+  const problems: ConfigProblem[] = duplicateNames(routes.map((r) => r.body.name))
+    .filter(([i, , first]) => routes[i]!.map !== routes[first]!.map)
+    .map(([i, name, first]) => {
+      const r = routes[i]!;
+      return {
+        document: documentLabel(r.map),
+        path: `spec.routes[${r.map.spec.routes.indexOf(r.route)}].${r.direction}.name`,
+        message: `got ${JSON.stringify(name)}; also used by KafkaConnectorTopicMap/${routes[first]!.map.metadata.name}, route names must be unique per connector`,
+      };
     });
-  }
   if (problems.length) throw new ConfigError(problems);
   return { connector, topicMaps };
 }

@@ -21,8 +21,9 @@ export const KAFKA_AUTH_TYPES = ["sasl", "systemAssignedManagedIdentity", "x509"
 /** Event Hubs rejects produce requests above 1,046,528 bytes; we stay under 1,000,000. */
 export const MAX_REQUEST_BYTES = 1_000_000;
 
-const k8sName = (description: string) =>
-  Type.String({ description, minLength: 1, maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" });
+/** Kubernetes object names (DNS subdomain): lower-case letters, digits, `-` and `.`, at most 253. */
+export const K8S_NAME_PATTERN = "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
+const k8sName = (description: string) => Type.String({ description, minLength: 1, maxLength: 253, pattern: K8S_NAME_PATTERN });
 
 const Metadata = Type.Object(
   {

@@ -10,6 +10,8 @@ import {
 } from "./schema";
 import type { ConfigProblem } from "../core/errors";
 import { topicFilterProblem, topicNameProblem, topicMatches } from "../core/topic-filter";
+import { isEventHubs } from "./endpoints";
+import { duplicateNames, routeBody } from "./routes";
 
 export type ConfigResource = KafkaConnectorResource | KafkaConnectorTopicMapResource;
 
@@ -67,8 +69,12 @@ export function semanticProblems(resource: ConfigResource, label: string): Confi
     if (auth?.enabled && !KAFKA_AUTH_TYPES.some((k) => auth.authType[k])) {
       problem("spec.kafkaConnection.authentication.authType", `set exactly one of ${KAFKA_AUTH_TYPES.join(", ")}; found none (authentication is enabled; set enabled: false for none)`);
     }
-    if (/\.servicebus\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)(:|,|$)/i.test(host) && !resource.spec.kafkaConnection.tls.tlsEnabled) {
+    if (isEventHubs(host) && !resource.spec.kafkaConnection.tls.tlsEnabled) {
       problem("spec.kafkaConnection.tls.tlsEnabled", "got false; Event Hubs accepts only TLS connections, set tlsEnabled: true");
+    }
+    const mqtt = resource.spec.localBrokerConnection;
+    if (mqtt.authentication?.x509 && !mqtt.tls.tlsEnabled) {
+      problem("spec.localBrokerConnection.tls.tlsEnabled", "got false; x509 authentication requires tlsEnabled: true");
     }
     return out;
   }
@@ -79,23 +85,22 @@ export function semanticProblems(resource: ConfigResource, label: string): Confi
   if (spec.partitionStrategy !== "property" && spec.partitionKeyProperty) {
     problem("spec.partitionKeyProperty", `is only used with partitionStrategy \`property\`; got partitionStrategy \`${spec.partitionStrategy}\``);
   }
-  const seen = new Map<string, number>();
+  const duplicates = new Map(duplicateNames(spec.routes.map((r) => routeBody(r)?.body.name)).map(([i, , first]) => [i, first]));
   spec.routes.forEach((route, i) => {
-    const r = route.mqttToKafka ?? route.kafkaToMqtt;
-    if (!r) return;
-    const dir = route.mqttToKafka ? "mqttToKafka" : "kafkaToMqtt";
-    const base = `spec.routes[${i}].${dir}`;
-    const prev = seen.get(r.name);
-    if (prev !== undefined) problem(`${base}.name`, `got ${show(r.name)}; route names must be unique, already used by spec.routes[${prev}]`);
-    else seen.set(r.name, i);
-    const topicProblem = route.mqttToKafka ? topicFilterProblem(r.mqttTopic) : topicNameProblem(r.mqttTopic);
+    const b = routeBody(route);
+    if (!b) return;
+    const r = b.body;
+    const base = `spec.routes[${i}].${b.direction}`;
+    const first = duplicates.get(i);
+    if (first !== undefined) problem(`${base}.name`, `got ${show(r.name)}; route names must be unique, already used by spec.routes[${first}]`);
+    const topicProblem = b.direction === "mqttToKafka" ? topicFilterProblem(r.mqttTopic) : topicNameProblem(r.mqttTopic);
     if (topicProblem) problem(`${base}.mqttTopic`, `got ${show(r.mqttTopic)}; ${topicProblem}`);
     if (r.kafkaTopic === "." || r.kafkaTopic === "..") problem(`${base}.kafkaTopic`, `got ${show(r.kafkaTopic)}; not a valid Kafka topic name`);
     const dl = r.deadLetter;
     if (dl?.mqttTopic !== undefined) {
       const p = topicNameProblem(dl.mqttTopic);
       if (p) problem(`${base}.deadLetter.mqttTopic`, `got ${show(dl.mqttTopic)}; ${p}`);
-      else if (route.mqttToKafka && topicMatches(r.mqttTopic, dl.mqttTopic)) {
+      else if (b.direction === "mqttToKafka" && topicMatches(r.mqttTopic, dl.mqttTopic)) {
         problem(`${base}.deadLetter.mqttTopic`, `got ${show(dl.mqttTopic)}; it matches the route's own filter ${show(r.mqttTopic)}, so dead letters would loop`);
       }
     }

@@ -1,16 +1,37 @@
+/** What went wrong, as callers branch on it; transports map their libraries' errors onto these. */
+export type ErrorCode =
+  | "CONFIG_INVALID"
+  | "USAGE"
+  | "SECRET_MISSING"
+  | "LIFECYCLE"
+  | "STOPPED"
+  | "KAFKA_TOPIC_MISSING"
+  | "KAFKA_AUTH_FAILED"
+  | "KAFKA_TLS_FAILED"
+  | "KAFKA_UNREACHABLE"
+  /** Kafka refused the records themselves (too large, corrupt); retrying the same records fails again. */
+  | "KAFKA_RECORD_REJECTED"
+  | "KAFKA_UNSUPPORTED"
+  | "KAFKA_ERROR"
+  | "MQTT_SUBSCRIBE_REFUSED"
+  | "MQTT_PUBLISH_FAILED";
+
 /** Base error for everything the connector raises on purpose. */
 export class ConnectorError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retriable: boolean;
   /** MQTT v5 reason code, when the error came from the MQTT broker. */
   readonly reasonCode?: number;
+  /** The broker's own short name for the error, where it gave one (e.g. Kafka's MESSAGE_TOO_LARGE). */
+  readonly reason?: string;
 
-  constructor(code: string, message: string, opts: { retriable?: boolean; cause?: unknown; reasonCode?: number } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { retriable?: boolean; cause?: unknown; reasonCode?: number; reason?: string } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
     this.retriable = opts.retriable ?? false;
     if (opts.reasonCode !== undefined) this.reasonCode = opts.reasonCode;
+    if (opts.reason !== undefined) this.reason = opts.reason;
   }
 }
 

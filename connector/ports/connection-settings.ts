@@ -7,18 +7,9 @@ import type { KafkaConnectorSpecResolved } from "../config/schema";
 import type { SecretStore } from "../config/secrets";
 import { ConnectorError } from "../core/errors";
 import { CachedToken, scopeForAudience } from "./entra-token";
-import type { MqttConnectionSettings } from "./mqtt-port";
-
-export const DEFAULT_SAT_TOKEN_PATH = "/var/run/secrets/tokens/mqtt-client-token";
-const EVENT_HUBS_HOST = /\.servicebus\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/i;
-
-export function splitEndpoints(endpoint: string): string[] {
-  return endpoint.split(",").map((e) => e.trim()).filter(Boolean);
-}
-
-export function isEventHubs(endpoint: string): boolean {
-  return splitEndpoints(endpoint).some((e) => EVENT_HUBS_HOST.test(e.replace(/:\d+$/, "")));
-}
+import type { MqttConnectionSettings } from "./mqtt/client";
+import { DEFAULT_SAT_TOKEN_PATH, isEventHubs } from "../config/endpoints";
+import { secretRef } from "../config/secret-refs";
 
 export interface KafkaAuth {
   ssl?: ConnectionOptions;
@@ -34,14 +25,15 @@ export function kafkaAuth(spec: KafkaConnectorSpecResolved, secrets: SecretStore
   let ssl: ConnectionOptions | undefined;
   if (conn.tls.tlsEnabled) {
     ssl = { rejectUnauthorized: true };
-    if (conn.tls.trustedCaCertificateConfigMap) ssl.ca = secrets.readCaBundle(conn.tls.trustedCaCertificateConfigMap, `${where}.tls.trustedCaCertificateConfigMap`);
+    const ca = secretRef(spec, "kafkaCa");
+    if (ca) ssl.ca = secrets.readCaBundle(ca.dir, ca.field);
   }
   const auth = conn.authentication;
   if (!auth?.enabled) return { ...(ssl ? { ssl } : {}), describe: "none" };
   const t = auth.authType;
   if (t.sasl) {
     const tok = t.sasl.token;
-    const name = tok.secretName ?? tok.keyVault?.vaultSecret.name;
+    const name = secretRef(spec, "kafkaSasl")?.dir;
     if (!name) throw new ConnectorError("CONFIG_INVALID", `${where}.authentication.authType.sasl.token: no secret reference`);
     const what = `${where}.authentication.authType.sasl.token`;
     const password = secrets.readText(name, "password", what);
@@ -55,7 +47,7 @@ export function kafkaAuth(spec: KafkaConnectorSpecResolved, secrets: SecretStore
     return { ...(ssl ? { ssl } : {}), sasl: { mechanism, username, password } as SASLOptions, describe: `sasl/${mechanism}` };
   }
   if (t.x509) {
-    const name = t.x509.secretName ?? t.x509.keyVault?.vaultCert?.name ?? t.x509.keyVault?.vaultCaChainSecret?.name;
+    const name = secretRef(spec, "kafkaX509")?.dir;
     if (!name) throw new ConnectorError("CONFIG_INVALID", `${where}.authentication.authType.x509: no certificate reference`);
     const what = `${where}.authentication.authType.x509`;
     ssl = { ...(ssl ?? { rejectUnauthorized: true }), cert: secrets.read(name, "tls.crt", what), key: secrets.read(name, "tls.key", what) };
@@ -92,18 +84,19 @@ export function mqttSettings(spec: KafkaConnectorSpecResolved, secrets: SecretSt
   if (tlsOn) {
     // SNI must be a host name (RFC 6066); Node warns when given an IP address.
     s.tls = isIP(host) ? {} : { servername: host };
-    if (conn.tls.trustedCaCertificateConfigMap) s.tls.ca = secrets.readCaBundle(conn.tls.trustedCaCertificateConfigMap, `${where}.tls.trustedCaCertificateConfigMap`);
+    const ca = secretRef(spec, "mqttCa");
+    if (ca) s.tls.ca = secrets.readCaBundle(ca.dir, ca.field);
   }
   const auth = conn.authentication;
   if (auth?.usernamePassword) {
-    const n = auth.usernamePassword.secretName;
+    const n = secretRef(spec, "mqttUserPassword")!.dir;
     const what = `${where}.authentication.usernamePassword`;
     s.readUserPassword = () => ({ username: secrets.readText(n, "username", what), password: secrets.readLine(n, "password", what) });
     Object.assign(s, s.readUserPassword());
     s.describe = "username/password";
   } else if (auth?.x509) {
-    if (!tlsOn) throw new ConnectorError("CONFIG_INVALID", `${where}.authentication.x509 requires ${where}.tls.tlsEnabled: true`);
-    const n = auth.x509.secretName;
+    // Validation refuses x509 without TLS (config/validate.ts), so tls is set here.
+    const n = secretRef(spec, "mqttX509")!.dir;
     s.tls = { ...s.tls, cert: secrets.read(n, "tls.crt", `${where}.authentication.x509`), key: secrets.read(n, "tls.key", `${where}.authentication.x509`) };
     s.describe = "x509";
   } else if (auth?.kubernetes) {

@@ -1,6 +1,10 @@
-/** The small interfaces route logic is written against. Only the adapters import mqtt.js or kafkajs. */
+/**
+ * The small interfaces route logic is written against. Only the adapters import mqtt.js or kafkajs,
+ * and their errors reach routes as ConnectorErrors (core/errors.ts).
+ */
 import type { MqttProperties, KafkaHeaders } from "../core/properties";
 import type { Compression } from "../config/schema";
+import type { ConnectorError } from "../core/errors";
 
 export interface InboundMqttMessage {
   topic: string;
@@ -119,9 +123,11 @@ export interface KafkaConsumerPort {
 export interface KafkaPort {
   producer(): KafkaProducerPort;
   /** `onCrash` hears of every crash; the consumer restarts itself after each. */
-  consumer(groupId: string, topic: string, onCrash?: (error: Error) => void): KafkaConsumerPort;
-  /** Partition counts, failing clearly for topics that do not exist. */
+  consumer(groupId: string, topic: string, onCrash?: (error: ConnectorError) => void): KafkaConsumerPort;
+  /** Partition counts, failing with KAFKA_TOPIC_MISSING for topics that do not exist. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
+  /** Partition counts of the topics that exist; the others are absent. */
+  describeTopics(topics: string[]): Promise<Map<string, number>>;
   /** Each topic's max.message.bytes where the cluster reports it; topics it does not report are absent. */
   maxMessageBytes(topics: string[]): Promise<Map<string, number>>;
   close(): Promise<void>;

@@ -1,16 +1,21 @@
+import { isUtf8 } from "node:buffer";
 import type { KafkaToMqttRoute, TopicMapSpecResolved } from "../config/schema";
 import { headersToProperties, remainingExpirySeconds, type MqttProperties } from "../core/properties";
 import { InFlightWindow } from "../core/window";
+import { ConnectorError } from "../core/errors";
 import type { Logger } from "../logger";
+import type { RouteMetrics } from "../metrics";
 import type { ConsumerBatch, ConsumedRecord, KafkaConsumerPort, KafkaPort, KafkaProducerPort, MqttPort, MqttPublisher } from "../ports/types";
-import { mqttClientId, MAX_BATCH_BYTES } from "./mqtt-to-kafka";
-import { isUtf8 } from "node:buffer";
 import { createSink, type DeadLetterSink } from "./dead-letter";
 import { ORIGIN_PROPERTY } from "./loop-guard";
-import type { RouteMetrics } from "../metrics";
 import { CoalescedCounters } from "./coalesced-counters";
+import { MAX_BATCH_BYTES, mqttClientId, publishPacketSize } from "./limits";
+import { Outcomes, type UndeliverableKind } from "./outcomes";
+import { emptyStats, type Pipeline, type PipelineStats } from "./pipeline";
 
 export interface KafkaToMqttOptions {
+  /** `<topic map>/<route>`. */
+  key: string;
   instanceIndex: number;
   clientIdPrefix: string;
   sessionExpirySeconds: number;
@@ -30,17 +35,6 @@ export interface KafkaToMqttOptions {
   metrics: RouteMetrics;
 }
 
-export interface KafkaToMqttStats {
-  consumed: number;
-  published: number;
-  /** Not published: their Message Expiry Interval ran out while they waited in Kafka. */
-  expired: number;
-  /** Undeliverable and dropped (no dead-letter target, or the target failed too). */
-  failed: number;
-  deadLettered: number;
-  batches: number;
-}
-
 const HEARTBEAT_MS = 3000;
 
 /** One publishing connection and its window of unacknowledged publishes. */
@@ -55,8 +49,11 @@ interface Lane {
  * so a commit (kafkajs, every commit interval) never passes an unacknowledged message and a rebalance,
  * which waits for the running batch, never hands over a partition with offsets still owed.
  */
-export class KafkaToMqttPipeline {
-  readonly stats: KafkaToMqttStats = { consumed: 0, published: 0, expired: 0, failed: 0, deadLettered: 0, batches: 0 };
+export class KafkaToMqttPipeline implements Pipeline {
+  readonly direction = "kafkaToMqtt";
+  readonly stats: PipelineStats = emptyStats();
+  readonly buffered = 0;
+  private readonly outcomes: Outcomes;
   private deadLetters: DeadLetterSink | undefined;
   private lanes: Lane[] = [];
   private consumer: KafkaConsumerPort | undefined;
@@ -76,13 +73,22 @@ export class KafkaToMqttPipeline {
     const m = opts.metrics;
     this.counts = new CoalescedCounters({ in: m.messagesIn, bytesIn: m.bytesIn, out: m.messagesOut, bytesOut: m.bytesOut });
     this.topicBytes = Buffer.byteLength(route.mqttTopic);
+    this.outcomes = new Outcomes(this.stats, m);
+  }
+
+  get key(): string {
+    return this.opts.key;
+  }
+
+  get name(): string {
+    return this.route.name;
   }
 
   get groupId(): string {
     return this.route.consumerGroupId ?? this.route.name;
   }
 
-  get connected(): boolean {
+  get ready(): boolean {
     return this.running && (this.consumer?.healthy ?? false) && this.lanes.length > 0 && this.lanes.every((l) => l.publisher.connected);
   }
 
@@ -163,7 +169,7 @@ export class KafkaToMqttPipeline {
     for (const record of batch.records) {
       if (!batch.isActive()) break;
       if (!window.tryAcquire()) await window.acquire();
-      this.stats.consumed++;
+      this.stats.received++;
       this.counts.add("in", 1);
       this.counts.add("bytesIn", record.value?.length ?? 0);
       pending++;
@@ -193,22 +199,18 @@ export class KafkaToMqttPipeline {
       for (const s of mapped.skipped) this.log.debug({ header: s.header, offset: r.offset, partition: r.partition }, `header not copied: ${s.reason}`);
       if (props.messageExpiryInterval !== undefined) {
         const left = remainingExpirySeconds(props.messageExpiryInterval, Number(r.timestamp), Date.now());
-        if (left === "expired") {
-          this.stats.expired++;
-          this.opts.metrics.dropped("expired");
-          return;
-        }
+        if (left === "expired") return this.outcomes.dropped("expired");
         props.messageExpiryInterval = left;
       }
     }
     if (this.opts.markOrigin) props.userProperties = { ...props.userProperties, [ORIGIN_PROPERTY]: this.opts.markOrigin };
     const payload = r.value ?? Buffer.alloc(0);
     const problem = this.precheck(publisher, payload, props);
-    if (problem) return this.deadLetter(r, payload, problem);
+    if (problem) return this.deadLetter(r, payload, problem.kind, problem.reason);
     try {
       // QoS 0 resolves once written, so its offset is committed without waiting for the broker.
       await publisher.publish(this.route.mqttTopic, payload, this.route.qos, props);
-      this.stats.published++;
+      this.stats.delivered++;
       this.counts.add("out", 1);
       this.counts.add("bytesOut", payload.length);
       const ts = Number(r.timestamp);
@@ -216,48 +218,38 @@ export class KafkaToMqttPipeline {
     } catch (e) {
       // A refusal by the broker (reason code) will not change on retry: dead-letter it rather than wedge the partition.
       // Anything else (connection gone) fails the batch, so its offsets stay unresolved and it is fetched again.
-      const rc = (e as { reasonCode?: number }).reasonCode;
+      const rc = e instanceof ConnectorError ? e.reasonCode : undefined;
       this.opts.metrics.error(rc === undefined ? "mqtt_connection" : "mqtt_publish_refused");
       if (rc === undefined) throw e;
-      await this.deadLetter(r, payload, `refused by the MQTT broker${rc !== undefined ? ` with reason code 0x${rc.toString(16)}` : ""}: ${(e as Error).message}`);
+      await this.deadLetter(r, payload, "refused", `refused by the MQTT broker with reason code 0x${rc.toString(16)}: ${(e as Error).message}`);
     }
   }
 
   /** Problems the broker would answer with a refusal or, worse, by dropping the connection. */
-  private precheck(publisher: MqttPublisher, payload: Buffer, props: MqttProperties): string | undefined {
-    if (props.payloadFormatIndicator && !isUtf8(payload)) return "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8";
-    // Fixed header, topic, packet id and properties; a generous estimate keeps us under the limit.
-    let size = payload.length + this.topicBytes + 16;
-    if (props.userProperties) {
-      for (const [k, v] of Object.entries(props.userProperties)) for (const x of Array.isArray(v) ? v : [v]) size += Buffer.byteLength(k) + Buffer.byteLength(x) + 5;
-    }
-    size += (props.correlationData?.length ?? 0) + Buffer.byteLength(props.contentType ?? "") + Buffer.byteLength(props.responseTopic ?? "") + 16;
-    if (size > publisher.maxPacketSize) return `oversize: about ${size} bytes as an MQTT packet, the broker's maximum is ${publisher.maxPacketSize}`;
+  private precheck(publisher: MqttPublisher, payload: Buffer, props: MqttProperties): { kind: UndeliverableKind; reason: string } | undefined {
+    if (props.payloadFormatIndicator && !isUtf8(payload)) return { kind: "invalid", reason: "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8" };
+    const size = publishPacketSize(payload, this.topicBytes, props);
+    if (size > publisher.maxPacketSize) return { kind: "oversize", reason: `oversize: about ${size} bytes as an MQTT packet, the broker's maximum is ${publisher.maxPacketSize}` };
     return undefined;
   }
 
-  private async deadLetter(r: ConsumedRecord, payload: Buffer, reason: string): Promise<void> {
-    const outcome = this.deadLetters
-      ? await this.deadLetters.send({ reason, sourceTopic: r.topic, payload, key: r.key, headers: r.headers, source: { partition: r.partition, offset: r.offset } })
-      : "dropped";
-    if (outcome === "stored") {
-      this.stats.deadLettered++;
-      this.opts.metrics.deadLettered.inc();
-    } else {
-      this.stats.failed++;
-      this.opts.metrics.dropped(reason.split(/[\s:]/)[0]!); // oversize, invalid, rejected, refused
-    }
+  private deadLetter(r: ConsumedRecord, payload: Buffer, kind: UndeliverableKind, reason: string): Promise<void> {
+    return this.outcomes.undeliverable(this.deadLetters, kind, { reason, sourceTopic: r.topic, payload, key: r.key, headers: r.headers, source: { partition: r.partition, offset: r.offset } });
   }
 
   /** Stops fetching, waits for PUBACKs of the running batch, commits, disconnects the consumer. */
-  async drain(): Promise<void> {
+  async drain(_opts: { leave?: boolean } = {}): Promise<void> {
     if (!this.running) return;
     this.running = false;
     await this.consumer?.disconnect();
     await Promise.all(this.lanes.map((l) => l.window.idle()));
   }
 
-  async disconnect(): Promise<void> {
+  abort(): void {
+    // Nothing to give up on: unresolved offsets are fetched again by the group.
+  }
+
+  async disconnect(_opts: { endSession?: boolean } = {}): Promise<void> {
     await Promise.all(this.lanes.map((l) => l.publisher.close()));
   }
 }

@@ -1,5 +1,6 @@
 import type { KafkaConnectorTopicMapResource } from "../config/schema";
 import { topicMatches } from "../core/topic-filter";
+import { connectorRoutes } from "../config/routes";
 
 /**
  * MQTT user property a kafkaToMqtt route adds when its messages could come back to this same
@@ -14,12 +15,7 @@ export function connectorOrigin(namespace: string | undefined, name: string): st
 
 /** kafkaToMqtt route names whose MQTT topic one of the connector's mqttToKafka filters matches. */
 export function loopCapableRoutes(maps: KafkaConnectorTopicMapResource[]): Set<string> {
-  const routes = maps.flatMap((m) => m.spec.routes);
-  const filters = routes.flatMap((r) => (r.mqttToKafka ? [r.mqttToKafka.mqttTopic] : []));
-  const out = new Set<string>();
-  for (const r of routes) {
-    const k = r.kafkaToMqtt;
-    if (k && filters.some((f) => topicMatches(f, k.mqttTopic))) out.add(k.name);
-  }
-  return out;
+  const routes = connectorRoutes(maps);
+  const filters = routes.flatMap((r) => (r.direction === "mqttToKafka" ? [r.body.mqttTopic] : []));
+  return new Set(routes.flatMap((r) => (r.direction === "kafkaToMqtt" && filters.some((f) => topicMatches(f, r.body.mqttTopic)) ? [r.body.name] : [])));
 }

@@ -1,35 +1,26 @@
+import { isUtf8 } from "node:buffer";
 import type { MqttToKafkaRoute, TopicMapSpecResolved, KafkaAcks } from "../config/schema";
-import { MAX_REQUEST_BYTES } from "../config/schema";
+import type { RouteSubscription } from "../config/subscription";
 import { BatchAccumulator, type Batch } from "../core/batcher";
 import { PartitionChooser, partitionKey, type KeyHash } from "../core/partitioner";
-import { headersSize, propertiesToHeaders } from "../core/properties";
-import type { RouteSubscription } from "../config/subscription";
-import { backoffMs, sleep } from "../core/backoff";
+import { propertiesToHeaders } from "../core/properties";
+import { sleep } from "../core/backoff";
 import type { Logger } from "../logger";
+import type { RouteMetrics } from "../metrics";
 import type { InboundMqttMessage, KafkaProducerPort, MqttPort, MqttPublisher, MqttSubscription, OutboundRecord } from "../ports/types";
-import { isUtf8 } from "node:buffer";
 import { createSink, type DeadLetterSink } from "./dead-letter";
 import { ORIGIN_PROPERTY } from "./loop-guard";
-import type { RouteMetrics } from "../metrics";
 import { CoalescedCounters } from "./coalesced-counters";
+import { HELD_MESSAGE_OVERHEAD, MAX_BATCH_BYTES, RECORD_BATCH_HEADER, mqttClientId, recordSize } from "./limits";
+import { KafkaSender } from "./kafka-sender";
+import { Outcomes, type UndeliverableKind } from "./outcomes";
+import { emptyStats, type Pipeline, type PipelineStats } from "./pipeline";
 
 export const ACKS: Record<KafkaAcks, 0 | 1 | -1> = { zero: 0, one: 1, all: -1 };
 
-/** Bytes a record adds to a produce request beyond key, value and headers (varints, attributes). */
-const RECORD_OVERHEAD = 64;
-/**
- * What one held message costs in memory beyond its Kafka record bytes (the MQTT packet, its
- * properties, the record and the settle closure), so the QoS 0 buffer bound counts memory, not
- * payload: 64 MiB of 100-byte records would otherwise be 400,000 messages and several times that in heap.
- */
-export const HELD_MESSAGE_OVERHEAD = 512;
-/** Room kept for the request, topic and batch headers so a full batch stays under MAX_REQUEST_BYTES. */
-const REQUEST_OVERHEAD = 16 * 1024;
-export const MAX_BATCH_BYTES = MAX_REQUEST_BYTES - REQUEST_OVERHEAD;
-/** A record batch's own header (magic v2); Kafka compares header plus records with max.message.bytes. */
-const RECORD_BATCH_HEADER = 61;
-
 export interface MqttToKafkaOptions {
+  /** `<topic map>/<route>`. */
+  key: string;
   instanceIndex: number;
   clientIdPrefix: string;
   receiveMaximum: number;
@@ -53,17 +44,12 @@ export interface MqttToKafkaOptions {
   metrics: RouteMetrics;
 }
 
-export interface RouteStats {
-  received: number;
+export interface MqttToKafkaStats extends PipelineStats {
   /** Per MQTT client, to see how a shared subscription spreads. */
   receivedByClient: Record<string, number>;
   /** Largest batch sent, in records. */
   maxBatch: number;
-  forwarded: number;
-  dropped: number;
-  deadLettered: number;
   loopSuppressed: number;
-  batches: number;
   sendErrors: number;
 }
 
@@ -73,37 +59,20 @@ interface Pending {
   message: InboundMqttMessage;
 }
 
-export function recordSize(r: OutboundRecord): number {
-  const n = r.value.length + (r.key?.length ?? 0) + RECORD_OVERHEAD;
-  return r.headers ? n + headersSize(r.headers, 8) : n;
-}
-
-export function mqttClientId(prefix: string, instance: number, route: string, suffix: string | number): string {
-  return `${prefix}-${instance}-${route}-${suffix}`;
-}
-
 /**
  * One mqttToKafka route: N MQTT subscriptions feeding one batcher and one Kafka send at a time.
  * A message is settled (its PUBACK released) only when the batch holding it is acknowledged by Kafka,
  * or, for a message Kafka cannot take, once it is in the dead-letter target (or dropped and counted).
  */
-export class MqttToKafkaPipeline {
-  readonly stats: RouteStats = {
-    received: 0,
-    receivedByClient: {},
-    maxBatch: 0,
-    forwarded: 0,
-    dropped: 0,
-    deadLettered: 0,
-    loopSuppressed: 0,
-    batches: 0,
-    sendErrors: 0,
-  };
+export class MqttToKafkaPipeline implements Pipeline {
+  readonly direction = "mqttToKafka";
+  readonly stats: MqttToKafkaStats = { ...emptyStats(), receivedByClient: {}, maxBatch: 0, loopSuppressed: 0, sendErrors: 0 };
   private readonly subs: MqttSubscription[] = [];
   private readonly acc: BatchAccumulator<Pending>;
-  private readonly ready: Batch<Pending>[] = [];
+  private readonly queued: Batch<Pending>[] = [];
   private readonly chooser: PartitionChooser;
-  private readonly acks: 0 | 1 | -1;
+  private readonly sender: KafkaSender<Pending>;
+  private readonly outcomes: Outcomes;
   private sending: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private accepting = true;
@@ -133,8 +102,32 @@ export class MqttToKafkaPipeline {
       lingerMs: b.enabled ? b.latencyMs : 0,
     });
     this.chooser = new PartitionChooser(map.partitionStrategy, opts.instanceIndex, opts.hash);
-    this.acks = ACKS[route.kafkaAcks];
     this.counts = new CoalescedCounters({ messages: opts.metrics.messagesIn, bytes: opts.metrics.bytesIn });
+    this.outcomes = new Outcomes(this.stats, opts.metrics);
+    this.sender = new KafkaSender<Pending>(
+      producer,
+      {
+        topic: route.kafkaTopic,
+        acks: ACKS[route.kafkaAcks],
+        compression: map.compression,
+        delivered: (items, sentAt) => this.delivered(items, sentAt),
+        refused: (item, reason) => this.poison(item.message, "rejected", `rejected by Kafka: ${reason}`),
+        failed: () => {
+          this.stats.sendErrors++;
+          opts.metrics.error("kafka_send");
+        },
+      },
+      this.stopSignal.signal,
+      log,
+    );
+  }
+
+  get key(): string {
+    return this.opts.key;
+  }
+
+  get name(): string {
+    return this.route.name;
   }
 
   get inFlight(): number {
@@ -145,7 +138,7 @@ export class MqttToKafkaPipeline {
     return this.bufferedBytes;
   }
 
-  get connected(): boolean {
+  get ready(): boolean {
     return this.subs.length > 0 && this.subs.every((s) => s.connected);
   }
 
@@ -163,21 +156,19 @@ export class MqttToKafkaPipeline {
       maxBytes: MAX_BATCH_BYTES,
       log: this.log,
     });
-    const { filter, clients: count, stale } = this.opts.subscription;
-    for (let i = 0; i < count; i++) {
+    const { filter, clients, stale } = this.opts.subscription;
+    for (let i = 0; i < clients; i++) {
       const clientId = mqttClientId(this.opts.clientIdPrefix, this.opts.instanceIndex, this.route.name, i);
+      const options = { clientId, filter, staleFilters: stale, qos: this.route.qos, receiveMaximum: this.opts.receiveMaximum, sessionExpirySeconds: this.opts.sessionExpirySeconds };
       this.subs.push(
-        this.mqtt.subscribe(
-          { clientId, filter, staleFilters: stale, qos: this.route.qos, receiveMaximum: this.opts.receiveMaximum, sessionExpirySeconds: this.opts.sessionExpirySeconds },
-          (m) => {
-            this.stats.receivedByClient[clientId] = (this.stats.receivedByClient[clientId] ?? 0) + 1;
-            this.onMessage(m);
-          },
-        ),
+        this.mqtt.subscribe(options, (m) => {
+          this.stats.receivedByClient[clientId] = (this.stats.receivedByClient[clientId] ?? 0) + 1;
+          this.onMessage(m);
+        }),
       );
     }
     await Promise.all(this.subs.map((s) => s.start()));
-    this.log.info({ filter, clients: count, kafkaTopic: this.route.kafkaTopic }, "route subscribed");
+    this.log.info({ filter, clients, kafkaTopic: this.route.kafkaTopic }, "route subscribed");
   }
 
   private onMessage(m: InboundMqttMessage): void {
@@ -187,70 +178,76 @@ export class MqttToKafkaPipeline {
     this.counts.add("messages", 1);
     this.counts.add("bytes", m.payload.length);
     this.lastMessageAt = Date.now();
-    const origin = m.properties.userProperties?.[ORIGIN_PROPERTY];
-    if (origin === this.opts.origin || (Array.isArray(origin) && origin.includes(this.opts.origin))) {
-      // We published this ourselves from Kafka; bridging it back would start a loop.
-      this.stats.loopSuppressed++;
-      this.opts.metrics.loopSuppressed.inc();
-      m.settle();
-      return;
-    }
+    if (this.isOwnEcho(m)) return;
     if (m.properties.payloadFormatIndicator && !isUtf8(m.payload)) {
-      this.poison(m, "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8");
-      return;
+      return this.poison(m, "invalid", "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8");
     }
+    const record = this.toRecord(m);
+    const bytes = recordSize(record);
+    if (bytes > this.acc.limits.maxBytes) {
+      const topicLimit = this.opts.topicMaxMessageBytes;
+      const why = topicLimit !== undefined && topicLimit - RECORD_BATCH_HEADER <= this.acc.limits.maxBytes ? ` (topic ${this.route.kafkaTopic} has max.message.bytes ${topicLimit})` : "";
+      return this.poison(m, "oversize", `oversize: ${bytes} bytes as a Kafka record, limit ${this.acc.limits.maxBytes}${why}`);
+    }
+    if (m.qos === 0 && this.bufferedBytes + (this.bufferedCount + 1) * HELD_MESSAGE_OVERHEAD + bytes > this.opts.maxBufferedBytes) {
+      return this.outcomes.dropped("qos0_buffer_full"); // QoS 0 is best effort: shed load instead of growing without bound
+    }
+    this.bufferedBytes += bytes;
+    this.bufferedCount++;
+    for (const b of this.acc.add({ record, bytes, message: m }, bytes, Date.now())) this.queued.push(b);
+    this.pump();
+  }
+
+  /** A message this connector published itself from Kafka: bridging it back would start a loop. */
+  private isOwnEcho(m: InboundMqttMessage): boolean {
+    const origin = m.properties.userProperties?.[ORIGIN_PROPERTY];
+    if (origin !== this.opts.origin && !(Array.isArray(origin) && origin.includes(this.opts.origin))) return false;
+    this.stats.loopSuppressed++;
+    this.opts.metrics.loopSuppressed.inc();
+    m.settle();
+    return true;
+  }
+
+  private toRecord(m: InboundMqttMessage): OutboundRecord {
     const key = partitionKey(this.map.partitionStrategy, m.topic, m.properties.userProperties, this.map.partitionKeyProperty);
-    const record: OutboundRecord = {
-      key,
-      value: m.payload,
-      partition: this.chooser.choose(this.route.kafkaTopic, this.opts.partitionCount(this.route.kafkaTopic), key),
-    };
+    const record: OutboundRecord = { key, value: m.payload, partition: this.chooser.choose(this.route.kafkaTopic, this.opts.partitionCount(this.route.kafkaTopic), key) };
     if (this.map.copyMqttProperties) {
       record.headers = propertiesToHeaders(m.topic, m.properties);
       // The expiry header holds what was left on receipt; the way back subtracts from this time.
       if (m.properties.messageExpiryInterval !== undefined) record.timestamp = String(m.receivedAt);
     }
-    const bytes = recordSize(record);
-    if (bytes > this.acc.limits.maxBytes) {
-      const topicLimit = this.opts.topicMaxMessageBytes;
-      const why = topicLimit !== undefined && topicLimit - RECORD_BATCH_HEADER <= this.acc.limits.maxBytes ? ` (topic ${this.route.kafkaTopic} has max.message.bytes ${topicLimit})` : "";
-      this.poison(m, `oversize: ${bytes} bytes as a Kafka record, limit ${this.acc.limits.maxBytes}${why}`);
-      return;
-    }
-    if (m.qos === 0 && this.bufferedBytes + (this.bufferedCount + 1) * HELD_MESSAGE_OVERHEAD + bytes > this.opts.maxBufferedBytes) {
-      this.stats.dropped++; // QoS 0 is best effort: shed load instead of growing without bound
-      this.opts.metrics.dropped("qos0_buffer_full");
-      return;
-    }
-    this.bufferedBytes += bytes;
-    this.bufferedCount++;
-    for (const b of this.acc.add({ record, bytes, message: m }, bytes, Date.now())) this.ready.push(b);
-    this.pump();
+    return record;
   }
 
   /** Sends a message that cannot go to Kafka to the dead-letter target; its PUBACK follows once that is done. */
-  private poison(m: InboundMqttMessage, reason: string): void {
-    const sink = this.deadLetters;
-    const p = (sink ? sink.send({ reason, sourceTopic: m.topic, payload: m.payload, properties: m.properties }) : Promise.resolve("dropped" as const)).then(
-      (outcome) => {
-        if (outcome === "stored") {
-          this.stats.deadLettered++;
-          this.opts.metrics.deadLettered.inc();
-        } else {
-          this.stats.dropped++;
-          this.opts.metrics.dropped(reason.split(/[\s:]/)[0]!); // oversize, invalid, rejected, refused
-        }
-        m.settle();
-      },
-    );
+  private poison(m: InboundMqttMessage, kind: UndeliverableKind, reason: string): void {
+    const p = this.outcomes.undeliverable(this.deadLetters, kind, { reason, sourceTopic: m.topic, payload: m.payload, properties: m.properties }).then(() => m.settle());
     this.poisonInFlight.add(p);
     void p.finally(() => this.poisonInFlight.delete(p));
+  }
+
+  private delivered(items: Pending[], sentAt: bigint): void {
+    this.stats.batches++;
+    this.stats.maxBatch = Math.max(this.stats.maxBatch, items.length);
+    this.stats.delivered += items.length;
+    const met = this.opts.metrics;
+    met.produceLatency.observe(Number(process.hrtime.bigint() - sentAt) / 1e9);
+    met.batchSize.observe(items.length);
+    met.messagesOut.inc(items.length);
+    const now = Date.now();
+    let bytes = 0;
+    for (const p of items) {
+      bytes += p.message.payload.length;
+      met.deliveryLatency.observe((now - p.message.receivedAt) / 1000);
+      p.message.settle();
+    }
+    met.bytesOut.inc(bytes);
   }
 
   /** Starts the next send if none is running; arms the linger timer otherwise. */
   private pump(): void {
     if (this.sending) return;
-    let batch = this.ready.shift();
+    let batch = this.queued.shift();
     if (!batch && this.acc.pendingCount > 0) {
       const deadline = this.acc.deadline() ?? 0;
       if (Date.now() >= deadline || !this.accepting) batch = this.acc.flush();
@@ -263,85 +260,16 @@ export class MqttToKafkaPipeline {
     }
     if (!batch) return;
     const b = batch;
-    this.sending = this.sendWithRetry(b).finally(() => {
-      this.sending = undefined;
-      this.pump();
-    });
-  }
-
-  private async sendWithRetry(batch: Batch<Pending>): Promise<void> {
-    await this.deliver(batch.items);
-    this.bufferedBytes -= batch.bytes;
-    this.bufferedCount -= batch.items.length;
-  }
-
-  /**
-   * Retries until Kafka acknowledges: during an outage nothing is acked to MQTT and nothing is lost.
-   * Only a rejection of the records themselves (too large, corrupt) splits the batch to isolate the
-   * bad record, which is dropped and counted so the route behind it keeps flowing.
-   */
-  private async deliver(items: Pending[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const sentAt = process.hrtime.bigint();
-      try {
-        await this.producer.send({
-          topic: this.route.kafkaTopic,
-          acks: this.acks,
-          compression: this.map.compression,
-          records: items.map((p) => p.record),
-        });
-        this.stats.batches++;
-        this.stats.maxBatch = Math.max(this.stats.maxBatch, items.length);
-        this.stats.forwarded += items.length;
-        const met = this.opts.metrics;
-        met.produceLatency.observe(Number(process.hrtime.bigint() - sentAt) / 1e9);
-        met.batchSize.observe(items.length);
-        met.messagesOut.inc(items.length);
-        const now = Date.now();
-        let bytes = 0;
-        for (const p of items) {
-          bytes += p.message.payload.length;
-          met.deliveryLatency.observe((now - p.message.receivedAt) / 1000);
-          p.message.settle();
-        }
-        met.bytesOut.inc(bytes);
-        return;
-      } catch (e) {
-        this.stats.sendErrors++;
-        this.opts.metrics.error("kafka_send");
-        const rejection = recordRejection(e);
-        if (rejection) {
-          // Kafka appends or refuses each partition's batch on its own, but kafkajs fails the whole
-          // request, so the other partitions' records may be in Kafka already. Splitting by partition
-          // first sends them once more at most; halving a mixed batch would append them again at
-          // every step of the search for the bad record.
-          const byPartition = groupByPartition(items);
-          if (byPartition.length > 1) {
-            for (const group of byPartition) await this.deliver(group);
-            return;
-          }
-          if (items.length > 1) {
-            const mid = items.length >> 1;
-            await this.deliver(items.slice(0, mid));
-            await this.deliver(items.slice(mid));
-            return;
-          }
-          const bad = items[0];
-          if (bad) {
-            this.log.error({ kafkaTopic: this.route.kafkaTopic, reason: rejection, bytes: bad.bytes }, "Kafka rejected a record");
-            this.poison(bad.message, `rejected by Kafka: ${rejection}`);
-          }
-          return;
-        }
-        const delay = backoffMs(attempt);
-        this.log.error(
-          { err: (e as Error).message, kafkaTopic: this.route.kafkaTopic, records: items.length, attempt, retryInMs: delay },
-          "Kafka send failed; retrying the batch",
-        );
-        await sleep(delay, this.stopSignal.signal);
-        if (this.stopSignal.signal.aborted) return; // drain timed out: the broker redelivers these later
-      }
-    }
+    this.sending = this.sender
+      .deliver(b.items)
+      .then(() => {
+        this.bufferedBytes -= b.bytes;
+        this.bufferedCount -= b.items.length;
+      })
+      .finally(() => {
+        this.sending = undefined;
+        this.pump();
+      });
   }
 
   /**
@@ -361,7 +289,7 @@ export class MqttToKafkaPipeline {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const leftover = this.acc.flush();
-    if (leftover) this.ready.push(leftover);
+    if (leftover) this.queued.push(leftover);
     this.pump();
     while (this.sending) await this.sending;
     await Promise.all([...this.poisonInFlight]);
@@ -371,7 +299,6 @@ export class MqttToKafkaPipeline {
     return this.opts.subscription.mode !== "plain" && this.opts.leaveSharedOnStop;
   }
 
-  /** Gives up on retries (drain timeout); unsettled messages are redelivered by the broker later. */
   abort(): void {
     this.stopSignal.abort();
   }
@@ -380,27 +307,4 @@ export class MqttToKafkaPipeline {
     const endSession = opts.endSession ?? this.leavesOnStop;
     await Promise.all([...this.subs.map((s) => s.close({ endSession })), this.dlqPublisher?.close()]);
   }
-}
-
-/** Items grouped by target partition, each group in arrival order. */
-function groupByPartition(items: Pending[]): Pending[][] {
-  const groups = new Map<number, Pending[]>();
-  for (const p of items) {
-    const g = groups.get(p.record.partition);
-    if (g) g.push(p);
-    else groups.set(p.record.partition, [p]);
-  }
-  return [...groups.values()];
-}
-
-const RECORD_REJECTIONS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID_RECORD", "CORRUPT_MESSAGE", "INVALID_TIMESTAMP"]);
-
-/** The Kafka error type when the broker refused the records themselves, as opposed to the connection or permissions. */
-export function recordRejection(e: unknown): string | undefined {
-  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
-    const type = (cur as { type?: unknown }).type;
-    if (typeof type === "string" && RECORD_REJECTIONS.has(type)) return type;
-    cur = (cur as { originalError?: unknown; cause?: unknown }).originalError ?? (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

@@ -181,7 +181,7 @@ describe("MqttKafkaBridge", () => {
       [
         "a compression Event Hubs does not accept",
         () => ({ ...base(), topicMap: { ...topicMap(), compression: "snappy" } }),
-        'MqttKafkaBridge "plant": topicMap.compression: got "snappy"; Event Hubs accepts only none and gzip',
+        'MqttKafkaBridge "plant": topicMap.compression: got "snappy"; Event Hubs accepts only none or gzip (gzip on Premium and Dedicated tiers); set eventHubs.skuName: "Premium" for gzip',
       ],
       ["gzip on Standard", () => ({ ...base(), topicMap: { ...topicMap(), compression: "gzip" } }), /gzip needs the Premium tier/],
       [

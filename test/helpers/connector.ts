@@ -1,69 +1,44 @@
+// The connector in the test process. Every `new Connector(...)` of the tests is in this file.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { parseConfigText, selectConnector } from "../../connector/config/load";
 import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "../../connector/connector";
-import pino from "pino";
-import { sharedBrokers, type SharedBrokers } from "./brokers";
 import { formatProblem } from "../../connector/core/errors";
-
-export { delay, waitFor } from "./wait";
-export { secretsDir } from "./config";
+import { sharedBrokers, uniqueName, type SharedBrokers } from "./brokers";
+import { plainConnections, testConfig, type TestConfig, type TestConfigOptions } from "./config";
 
 export interface TestConnectorOptions {
-  /** YAML of the KafkaConnector spec body (indented two spaces), endpoints included. */
-  connectorSpec: string;
-  /** YAML of the topic map spec body without kafkaConnectorRef. */
-  mapSpec: string;
+  /** From testConfig(). */
+  config: TestConfig;
   runtime?: Partial<RuntimeOptions>;
+  /** Default: an empty temporary directory. */
   secretsDir?: string;
+  /** Level of the log file (default info). */
+  logLevel?: string;
 }
 
-export function connectorYaml(o: TestConnectorOptions, name = "itest"): string {
-  return [
-    "apiVersion: mq.iotoperations.azure.com/v1beta1",
-    "kind: KafkaConnector",
-    `metadata: {name: ${name}}`,
-    "spec:",
-    o.connectorSpec,
-    "---",
-    "apiVersion: mq.iotoperations.azure.com/v1beta1",
-    "kind: KafkaConnectorTopicMap",
-    `metadata: {name: ${name}-map}`,
-    "spec:",
-    `  kafkaConnectorRef: ${name}`,
-    o.mapSpec,
-  ].join("\n");
-}
-
-/** Plain endpoints for the shared brokers. */
-export function plainConnectorSpec(kafkaBootstrap: string, mqttUrl: string, extra = "", instances = 1): string {
-  const port = new URL(mqttUrl).port;
-  return [
-    "  image: {}",
-    `  instances: ${instances}`,
-    "  logLevel: warn",
-    `  kafkaConnection: {endpoint: "${kafkaBootstrap}", tls: {tlsEnabled: false}}`,
-    `  localBrokerConnection: {endpoint: "127.0.0.1:${port}", tls: {tlsEnabled: false}}`,
-    extra,
-  ].join("\n");
+export interface TestConnector {
+  connector: Connector;
+  logFile: string;
 }
 
 /** A connector in this process, not started yet. Logs go to a file so failures can be read afterwards. */
-export function buildTestConnector(o: TestConnectorOptions, name = "itest", level = "info"): { connector: Connector; logFile: string } {
-  const { resources, problems } = parseConfigText(connectorYaml(o, name), "test.yaml");
+export function buildTestConnector(o: TestConnectorOptions): TestConnector {
+  const { resources, problems } = parseConfigText(o.config.text, "test.yaml");
   if (problems.length) throw new Error(problems.map(formatProblem).join("\n"));
   const config = selectConnector(resources);
   const dir = mkdtempSync(join(tmpdir(), "mkc-it-"));
   const logFile = join(dir, "connector.log");
-  const log = pino({ level }, pino.destination({ dest: logFile, sync: true }));
+  const log = pino({ level: o.logLevel ?? "info" }, pino.destination({ dest: logFile, sync: true }));
   const connector = new Connector(config, { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: o.secretsDir ?? dir, ...o.runtime }, log);
   return { connector, logFile };
 }
 
 /** Builds and starts a connector in this process. */
-export async function startTestConnector(o: TestConnectorOptions, name = "itest"): Promise<{ connector: Connector; logFile: string }> {
-  const r = buildTestConnector(o, name);
+export async function startTestConnector(o: TestConnectorOptions): Promise<TestConnector> {
+  const r = buildTestConnector(o);
   await r.connector.start();
   return r;
 }
@@ -76,12 +51,23 @@ export function readLog(file: string): string {
   }
 }
 
+export interface FixtureConfigOptions {
+  /** The connector's name; default a unique one from the fixture's prefix. */
+  name?: string;
+  /** Spec fields over plain connections to the shared brokers (see testConfig). */
+  connector?: Partial<TestConfigOptions["connector"]>;
+  maps: TestConfigOptions["maps"];
+}
+
+export type FixtureStartOptions = FixtureConfigOptions & Omit<TestConnectorOptions, "config">;
+
 /**
  * Mocha hooks shared by the integration suites: start the shared brokers before, and after each
  * test stop every connector it started (printing the log tail of each when the test failed).
+ * `namePrefix` makes the default connector names.
  */
-export function connectorFixture() {
-  const running: { connector: Connector; logFile: string }[] = [];
+export function connectorFixture(namePrefix = "itest") {
+  const running: TestConnector[] = [];
   let brokers: SharedBrokers | undefined;
   before(async () => {
     brokers = await sharedBrokers();
@@ -92,12 +78,33 @@ export function connectorFixture() {
       await r.connector.stop(10_000);
     }
   });
-  return {
+  const fx = {
     get brokers(): SharedBrokers {
       if (!brokers) throw new Error("brokers not started yet");
       return brokers;
     },
-    track(r: { connector: Connector; logFile: string }) {
+    /** A config for the shared brokers: plain connections unless `connector` replaces them. */
+    config(o: FixtureConfigOptions): TestConfig {
+      const b = fx.brokers;
+      return testConfig({
+        name: o.name ?? uniqueName(namePrefix).toLowerCase().replace(/[^a-z0-9-]/g, "-"),
+        connector: { ...plainConnections(b.kafka.bootstrap, b.mqtt.url), ...o.connector },
+        maps: o.maps,
+      });
+    },
+    /** Builds a connector on the shared brokers (not started, not tracked). */
+    build(o: FixtureStartOptions): TestConnector {
+      const { name: _n, connector: _c, maps: _m, ...rest } = o;
+      return buildTestConnector({ ...rest, config: fx.config(o) });
+    },
+    /** Builds, starts and tracks a connector on the shared brokers. */
+    async start(o: FixtureStartOptions): Promise<TestConnector> {
+      const r = fx.build(o);
+      await r.connector.start();
+      running.push(r);
+      return r;
+    },
+    track(r: TestConnector) {
       running.push(r);
       return r;
     },
@@ -107,4 +114,6 @@ export function connectorFixture() {
       if (i >= 0) running.splice(i, 1);
     },
   };
+  return fx;
 }
+

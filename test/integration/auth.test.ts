@@ -1,28 +1,30 @@
 import { strict as assert } from "node:assert";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseConfigText } from "../../connector/config/load";
+import { freePort } from "../../scripts/local-brokers";
 import { uniqueName, kcatConsume, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { connectorFixture, startTestConnector, buildTestConnector, readLog, secretsDir, waitFor } from "../helpers/connector";
+import { secretsDir, testConfig, type ConnectorSpec, type MapSpec } from "../helpers/config";
+import { connectorFixture, readLog } from "../helpers/connector";
+import { waitFor } from "../helpers/wait";
 
 /** Each case runs one mqttToKafka message through a secured listener and reads it back with kcat. */
 describe("connections and authentication (real brokers)", function () {
-  const fx = connectorFixture();
+  const fx = connectorFixture("a");
   let b: SharedBrokers;
   before(() => {
     b = fx.brokers;
   });
 
-  const mqttPlain = () => `  localBrokerConnection: {endpoint: "127.0.0.1:${b.mqtt.port}", tls: {tlsEnabled: false}}`;
+  /** One mqttToKafka route. */
+  const m2k = (mqttTopic: string, kafkaTopic: string): MapSpec => ({ routes: [{ mqttToKafka: { name: "r", mqttTopic, kafkaTopic } }] });
 
-  async function roundTrip(connectorSpec: string, secrets: string, publishTo = (t: string, m: string) => mosquittoPub(b.mqtt.url, t, m)) {
+  /** Runs a message through a connector whose connections are the shared brokers' plain ones but for `connections`. */
+  async function roundTrip(connections: Partial<ConnectorSpec>, secrets: string, publishTo = (t: string, m: string) => mosquittoPub(b.mqtt.url, t, m)) {
     const topic = uniqueName("auth");
     const mt = uniqueName("auth");
     await b.kafka.createTopic(topic, 1);
-    const r = await startTestConnector(
-      { connectorSpec: `  image: {}\n  instances: 1\n${connectorSpec}`, mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`, secretsDir: secrets },
-      uniqueName("a").toLowerCase(),
-    );
-    fx.track(r);
+    const r = await fx.start({ connector: connections, maps: [{ spec: m2k(mt, topic) }], secretsDir: secrets });
     await publishTo(mt, "secret-path");
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 15_000 });
     assert.equal(recs[0]!.value, "secret-path");
@@ -34,7 +36,7 @@ describe("connections and authentication (real brokers)", function () {
       const user = b.kafka.saslUser!;
       const dir = secretsDir({ "kafka-creds": { username: user.username, password: user.password } });
       const r = await roundTrip(
-        `  kafkaConnection:\n    endpoint: "${b.kafka.saslBootstrap}"\n    tls: {tlsEnabled: false}\n    authentication: {enabled: true, authType: {sasl: {saslType: ${saslType}, token: {secretName: kafka-creds}}}}\n${mqttPlain()}`,
+        { kafkaConnection: { endpoint: b.kafka.saslBootstrap!, tls: { tlsEnabled: false }, authentication: { enabled: true, authType: { sasl: { saslType, token: { secretName: "kafka-creds" } } } } } },
         dir,
       );
       assert.ok(!readLog(r.logFile).includes(user.password), "password not logged");
@@ -42,9 +44,8 @@ describe("connections and authentication (real brokers)", function () {
   }
 
   it("Kafka bootstrap as a comma-separated list works when the first endpoint is down", async () => {
-    const { freePort } = await import("../../scripts/local-brokers");
     const dead = await freePort();
-    await roundTrip(`  kafkaConnection: {endpoint: "127.0.0.1:${dead},${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n${mqttPlain()}`, secretsDir({}));
+    await roundTrip({ kafkaConnection: { endpoint: `127.0.0.1:${dead},${b.kafka.bootstrap}`, tls: { tlsEnabled: false } } }, secretsDir({}));
   });
 
   it("Kafka SASL with a wrong password keeps retrying and says why", async function () {
@@ -53,16 +54,11 @@ describe("connections and authentication (real brokers)", function () {
     const dir = secretsDir({ bad: { username: user.username, password: "wrong-password-xyz" } });
     const topic = uniqueName("authbad");
     await b.kafka.createTopic(topic, 1);
-    const { Connector, DEFAULT_RUNTIME } = await import("../../connector/connector");
-    const { parseConfigText, selectConnector } = await import("../../connector/config/load");
-    const { connectorYaml } = await import("../helpers/connector");
-    const pino = (await import("pino")).default;
-    const logFile = join(dir, "log.txt");
-    const yaml = connectorYaml({
-      connectorSpec: `  image: {}\n  instances: 1\n  kafkaConnection:\n    endpoint: "${b.kafka.saslBootstrap}"\n    tls: {tlsEnabled: false}\n    authentication: {enabled: true, authType: {sasl: {saslType: scramSha512, token: {secretName: bad}}}}\n${mqttPlain()}`,
-      mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "x", kafkaTopic: ${topic}}`,
+    const { connector: c, logFile } = fx.build({
+      connector: { kafkaConnection: { endpoint: b.kafka.saslBootstrap!, tls: { tlsEnabled: false }, authentication: { enabled: true, authType: { sasl: { saslType: "scramSha512", token: { secretName: "bad" } } } } } },
+      maps: [{ spec: m2k("x", topic) }],
+      secretsDir: dir,
     });
-    const c = new Connector(selectConnector(parseConfigText(yaml, "t").resources), { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: dir }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
     const started = c.start().catch((e: unknown) => e);
     await waitFor("three retry log lines", () => (readLog(logFile).match(/Kafka authentication failed; retrying/g) ?? []).length >= 3, 45_000);
     const log = readLog(logFile);
@@ -84,7 +80,7 @@ describe("connections and authentication (real brokers)", function () {
       "kafka-ca": { "ca.crt": readFileSync(certs.caCert) },
     });
     await roundTrip(
-      `  kafkaConnection:\n    endpoint: "${b.kafka.sslBootstrap}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: kafka-ca}\n    authentication: {enabled: true, authType: {x509: {secretName: kafka-client}}}\n${mqttPlain()}`,
+      { kafkaConnection: { endpoint: b.kafka.sslBootstrap!, tls: { tlsEnabled: true, trustedCaCertificateConfigMap: "kafka-ca" }, authentication: { enabled: true, authType: { x509: { secretName: "kafka-client" } } } } },
       dir,
     );
   });
@@ -94,7 +90,16 @@ describe("connections and authentication (real brokers)", function () {
     const bundle = Buffer.concat([readFileSync(certs.clientKey), readFileSync(certs.clientCert)]);
     const dir = secretsDir({ "my-cert": { "tls.crt": bundle, "tls.key": bundle }, "kafka-ca": { "ca.crt": readFileSync(certs.caCert) } });
     await roundTrip(
-      `  kafkaConnection:\n    endpoint: "${b.kafka.sslBootstrap}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: kafka-ca}\n    authentication:\n      enabled: true\n      authType: {x509: {keyVault: {vault: {name: kv, directoryId: tenant, credentials: {servicePrincipalLocalSecretName: sp}}, vaultCert: {name: my-cert}}}}\n${mqttPlain()}`,
+      {
+        kafkaConnection: {
+          endpoint: b.kafka.sslBootstrap!,
+          tls: { tlsEnabled: true, trustedCaCertificateConfigMap: "kafka-ca" },
+          authentication: {
+            enabled: true,
+            authType: { x509: { keyVault: { vault: { name: "kv", directoryId: "tenant", credentials: { servicePrincipalLocalSecretName: "sp" } }, vaultCert: { name: "my-cert" } } } },
+          },
+        },
+      },
       dir,
     );
   });
@@ -103,17 +108,11 @@ describe("connections and authentication (real brokers)", function () {
     this.timeout(60_000);
     const certs = b.kafka.certs!;
     const dir = secretsDir({ "kafka-client": { "tls.crt": readFileSync(certs.clientCert), "tls.key": readFileSync(certs.clientKey) } });
-    const { Connector, DEFAULT_RUNTIME } = await import("../../connector/connector");
-    const { parseConfigText, selectConnector } = await import("../../connector/config/load");
-    const { connectorYaml } = await import("../helpers/connector");
-    const pino = (await import("pino")).default;
-    const logFile = join(dir, "log.txt");
-    writeFileSync(logFile, "");
-    const yaml = connectorYaml({
-      connectorSpec: `  image: {}\n  instances: 1\n  kafkaConnection:\n    endpoint: "${b.kafka.sslBootstrap}"\n    tls: {tlsEnabled: true}\n    authentication: {enabled: true, authType: {x509: {secretName: kafka-client}}}\n${mqttPlain()}`,
-      mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "x", kafkaTopic: t}`,
+    const { connector: c, logFile } = fx.build({
+      connector: { kafkaConnection: { endpoint: b.kafka.sslBootstrap!, tls: { tlsEnabled: true }, authentication: { enabled: true, authType: { x509: { secretName: "kafka-client" } } } } },
+      maps: [{ spec: m2k("x", "t") }],
+      secretsDir: dir,
     });
-    const c = new Connector(selectConnector(parseConfigText(yaml, "t").resources), { ...DEFAULT_RUNTIME, instanceIndex: 0, secretsDir: dir }, pino({ level: "info" }, pino.destination({ dest: logFile, sync: true })));
     const started = c.start().catch((e: unknown) => e);
     await waitFor("a retry log line", () => readLog(logFile).includes("Kafka TLS handshake failed; retrying"), 45_000);
     assert.match(readLog(logFile), /certificate/i);
@@ -125,7 +124,7 @@ describe("connections and authentication (real brokers)", function () {
     const m = b.mqtt;
     const dir = secretsDir({ "mqtt-creds": { username: m.user!.username, password: m.user!.password }, "mqtt-ca": { "ca.pem": readFileSync(m.certs!.caCert) } });
     const r = await roundTrip(
-      `  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n  localBrokerConnection:\n    endpoint: "127.0.0.1:${m.tlsPort}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: mqtt-ca}\n    authentication: {usernamePassword: {secretName: mqtt-creds}}`,
+      { localBrokerConnection: { endpoint: `127.0.0.1:${m.tlsPort}`, tls: { tlsEnabled: true, trustedCaCertificateConfigMap: "mqtt-ca" }, authentication: { usernamePassword: { secretName: "mqtt-creds" } } } },
       dir,
     );
     assert.ok(!readLog(r.logFile).includes(m.user!.password));
@@ -139,15 +138,25 @@ describe("connections and authentication (real brokers)", function () {
     const topic = uniqueName("late");
     const mt = uniqueName("late");
     await b.kafka.createTopic(topic, 1);
-    const r = buildTestConnector(
-      {
-        connectorSpec: `  image: {}\n  instances: 1\n  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n  localBrokerConnection:\n    endpoint: "127.0.0.1:${m.tlsPort}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: mqtt-ca}\n    authentication: {usernamePassword: {secretName: mqtt-creds}}`,
-        mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}\n    - kafkaToMqtt: {name: back, kafkaTopic: ${topic}, mqttTopic: "${mt}-back", consumerGroupId: ${uniqueName("lg")}}`,
+    const r = fx.track(
+      fx.build({
+        name: uniqueName("late").toLowerCase(),
+        connector: {
+          localBrokerConnection: { endpoint: `127.0.0.1:${m.tlsPort}`, tls: { tlsEnabled: true, trustedCaCertificateConfigMap: "mqtt-ca" }, authentication: { usernamePassword: { secretName: "mqtt-creds" } } },
+        },
+        maps: [
+          {
+            spec: {
+              routes: [
+                { mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } },
+                { kafkaToMqtt: { name: "back", kafkaTopic: topic, mqttTopic: `${mt}-back`, consumerGroupId: uniqueName("lg") } },
+              ],
+            },
+          },
+        ],
         secretsDir: dir,
-      },
-      uniqueName("late").toLowerCase(),
+      }),
     );
-    fx.track(r);
     const started = r.connector.start();
     const errorsCounted = async () => Number(/connection_errors_total\{[^}]*client="mqtt"[^}]*\} (\d+)/.exec(await r.connector.metrics.registry.metrics())?.[1] ?? 0);
     await waitFor("three refused attempts counted", async () => (await errorsCounted()) >= 6, 30_000);
@@ -170,7 +179,7 @@ describe("connections and authentication (real brokers)", function () {
       "mqtt-ca": { "ca.crt": readFileSync(m.certs!.caCert) },
     });
     await roundTrip(
-      `  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}\n  localBrokerConnection:\n    endpoint: "127.0.0.1:${m.mtlsPort}"\n    tls: {tlsEnabled: true, trustedCaCertificateConfigMap: mqtt-ca}\n    authentication: {x509: {secretName: mqtt-client}}`,
+      { localBrokerConnection: { endpoint: `127.0.0.1:${m.mtlsPort}`, tls: { tlsEnabled: true, trustedCaCertificateConfigMap: "mqtt-ca" }, authentication: { x509: { secretName: "mqtt-client" } } } },
       dir,
     );
   });
@@ -179,14 +188,17 @@ describe("connections and authentication (real brokers)", function () {
     this.timeout(30_000);
     const dir = secretsDir({ sat: { token: "eyJhbGciOi.fake.token" } });
     const { mqttSettings } = await import("../../connector/ports/connection-settings");
-    const { MqttJsPort } = await import("../../connector/ports/mqtt-port");
-    const { parseConfigText } = await import("../../connector/config/load");
+    const { MqttJsPort } = await import("../../connector/ports/mqtt/port");
     const pino = (await import("pino")).default;
     const logFile = join(dir, "log.txt");
-    const doc = parseConfigText(
-      `apiVersion: mq.iotoperations.azure.com/v1beta1\nkind: KafkaConnector\nmetadata: {name: k}\nspec:\n  image: {}\n  instances: 1\n  kafkaConnection: {endpoint: "k:1", tls: {tlsEnabled: false}}\n  localBrokerConnection: {endpoint: "127.0.0.1:${b.mqtt.port}", tls: {tlsEnabled: false}, authentication: {kubernetes: {tokenPath: "${join(dir, "sat", "token")}"}}}\n`,
-      "t",
-    ).resources[0]!;
+    const config = testConfig({
+      name: "k",
+      connector: {
+        kafkaConnection: { endpoint: "k:1", tls: { tlsEnabled: false } },
+        localBrokerConnection: { endpoint: `127.0.0.1:${b.mqtt.port}`, tls: { tlsEnabled: false }, authentication: { kubernetes: { tokenPath: join(dir, "sat", "token") } } },
+      },
+    });
+    const doc = parseConfigText(config.text, "t").resources[0]!;
     assert.ok(doc.kind === "KafkaConnector");
     const settings = mqttSettings(doc.spec, { has: () => false } as never);
     assert.equal(settings.describe, `K8S-SAT (${join(dir, "sat", "token")})`);

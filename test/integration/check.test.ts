@@ -1,22 +1,15 @@
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sharedBrokers, uniqueName, type SharedBrokers } from "../helpers/brokers";
-import { connectorYaml, plainConnectorSpec } from "../helpers/connector";
+import { plainConnections, secretsDir, testConfig, writeConfigDir, type MapSpec } from "../helpers/config";
+import { ConnectorProcess, processFixture } from "../helpers/connector-process";
 
-const CLI = join(__dirname, "..", "..", "connector", "cli.js");
-
-function check(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, "check", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const t = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", (code) => (clearTimeout(t), resolve({ code, out })));
-  });
+/** `mqtt-kafka-connector check ...`: its exit code and its stdout and stderr as they came. */
+async function check(args: string[]): Promise<{ code: number | null; out: string }> {
+  const p = ConnectorProcess.run({ args: ["check", ...args] });
+  const { code } = await p.exited;
+  return { code, out: p.output() };
 }
 
 describe("mqtt-kafka-connector check (real brokers)", function () {
@@ -24,12 +17,15 @@ describe("mqtt-kafka-connector check (real brokers)", function () {
   before(async () => {
     b = await sharedBrokers();
   });
+  processFixture();
+  /** One config file `c.yaml` with plain connections to `kafka` and `mqtt`, in a new directory. */
+  const plainConfig = (map: MapSpec, kafka = b.kafka.bootstrap, mqtt = b.mqtt.url) =>
+    writeConfigDir({ "c.yaml": testConfig({ connector: plainConnections(kafka, mqtt), maps: [{ spec: map }] }).text });
 
   it("passes when topics exist and subscriptions are granted", async () => {
     const topic = uniqueName("chk");
     await b.kafka.createTopic(topic, 3);
-    const dir = mkdtempSync(join(tmpdir(), "mkc-chk-"));
-    writeFileSync(join(dir, "c.yaml"), connectorYaml({ connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url), mapSpec: `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "chk/+/x", kafkaTopic: ${topic}, sharedSubscription: {groupName: g}}` }));
+    const dir = plainConfig({ routes: [{ mqttToKafka: { name: "r", mqttTopic: "chk/+/x", kafkaTopic: topic, sharedSubscription: { groupName: "g" } } }] });
     const { code, out } = await check(["--config", dir]);
     assert.equal(code, 0, out);
     assert.match(out, new RegExp(`^ok    Kafka topic ${topic}: 3 partition\\(s\\), used by itest-map/r$`, "m"));
@@ -39,19 +35,16 @@ describe("mqtt-kafka-connector check (real brokers)", function () {
 
   it("fails with a readable report for a missing topic and a refused MQTT login", async () => {
     const missing = uniqueName("chk-missing");
-    const dir = mkdtempSync(join(tmpdir(), "mkc-chk-"));
-    mkdirSync(join(dir, "secrets", "mqtt-creds"), { recursive: true });
-    mkdirSync(join(dir, "secrets", "mqtt-ca"), { recursive: true });
-    writeFileSync(join(dir, "secrets", "mqtt-creds", "username"), b.mqtt.user!.username);
-    writeFileSync(join(dir, "secrets", "mqtt-creds", "password"), "not-the-password");
-    writeFileSync(join(dir, "secrets", "mqtt-ca", "ca.crt"), readFileSync(b.mqtt.certs!.caCert));
-    const spec = [
-      "  image: {}",
-      "  instances: 1",
-      `  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}`,
-      `  localBrokerConnection: {endpoint: "127.0.0.1:${b.mqtt.tlsPort}", tls: {tlsEnabled: true, trustedCaCertificateConfigMap: mqtt-ca}, authentication: {usernamePassword: {secretName: mqtt-creds}}}`,
-    ].join("\n");
-    writeFileSync(join(dir, "c.yaml"), connectorYaml({ connectorSpec: spec, mapSpec: `  routes:\n    - kafkaToMqtt: {name: cmds, kafkaTopic: ${missing}, mqttTopic: x}` }));
+    const dir = writeConfigDir({
+      "c.yaml": testConfig({
+        connector: {
+          kafkaConnection: { endpoint: b.kafka.bootstrap, tls: { tlsEnabled: false } },
+          localBrokerConnection: { endpoint: `127.0.0.1:${b.mqtt.tlsPort}`, tls: { tlsEnabled: true, trustedCaCertificateConfigMap: "mqtt-ca" }, authentication: { usernamePassword: { secretName: "mqtt-creds" } } },
+        },
+        maps: [{ spec: { routes: [{ kafkaToMqtt: { name: "cmds", kafkaTopic: missing, mqttTopic: "x" } }] } }],
+      }).text,
+    });
+    secretsDir({ "mqtt-creds": { username: b.mqtt.user!.username, password: "not-the-password" }, "mqtt-ca": { "ca.crt": readFileSync(b.mqtt.certs!.caCert) } }, join(dir, "secrets"));
     const { code, out } = await check(["--config", join(dir, "c.yaml"), "--secrets-dir", join(dir, "secrets")]);
     assert.equal(code, 3, out);
     assert.match(out, new RegExp(`^FAIL  Kafka topic ${missing}: does not exist \\(used by itest-map/cmds\\)`, "m"));
@@ -61,8 +54,7 @@ describe("mqtt-kafka-connector check (real brokers)", function () {
   });
 
   it("exits 2 on an invalid configuration without connecting", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mkc-chk-"));
-    writeFileSync(join(dir, "c.yaml"), connectorYaml({ connectorSpec: plainConnectorSpec("127.0.0.1:1", "mqtt://127.0.0.1:2"), mapSpec: "  routes: []" }));
+    const dir = plainConfig({ routes: [] }, "127.0.0.1:1", "mqtt://127.0.0.1:2");
     const { code, out } = await check(["--config", dir]);
     assert.equal(code, 2);
     assert.match(out, /spec\.routes: got \[\]; must NOT have fewer than 1 items/);

@@ -3,11 +3,11 @@
 // scale-out) from delivering messages twice. The first test caught that kafkajs'
 // consumer.commitOffsets silently does nothing once stop() has begun.
 import { strict as assert } from "node:assert";
-import { KafkaJsPort } from "../../connector/ports/kafka-port";
+import { KafkaJsPort } from "../../connector/ports/kafka/port";
 import { createLogger } from "../../connector/logger";
 import type { ConsumerBatch } from "../../connector/ports/types";
 import { committedOffsets, kcatProduce, sharedBrokers, uniqueName, withKafkaAdmin, type SharedBrokers } from "../helpers/brokers";
-import { waitFor } from "../helpers/connector";
+import { waitFor } from "../helpers/wait";
 
 describe("Kafka consumer port: commits on drain and rebalance (real Kafka)", function () {
   this.timeout(60_000);

@@ -4,12 +4,12 @@
 // sizes it has seen (connector/ports/kafkajs-fetch-shaping.ts).
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
-import { KafkaJsPort } from "../../connector/ports/kafka-port";
+import { KafkaJsPort } from "../../connector/ports/kafka/port";
 import { createLogger } from "../../connector/logger";
-import { MAX_RECORDS_PER_FETCH, decompressionRatio } from "../../connector/ports/kafkajs-fetch-shaping";
-import { consumerGroupPrototype } from "../../connector/ports/kafkajs-internals";
+import { MAX_RECORDS_PER_FETCH, decompressionRatio } from "../../connector/ports/kafka/fetch-shaping";
+import { consumerGroupPrototype } from "../../connector/ports/kafka/internals";
 import { kcatProduce, sharedBrokers, uniqueName, type SharedBrokers } from "../helpers/brokers";
-import { waitFor } from "../helpers/connector";
+import { waitFor } from "../helpers/wait";
 
 describe("Kafka consumer port: fetch limits follow the compression ratio and the record size (real Kafka, kcat)", function () {
   this.timeout(120_000);

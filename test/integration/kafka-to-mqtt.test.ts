@@ -3,19 +3,19 @@ import mqtt from "mqtt";
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { committedOffsets, uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
 import { segmentCodecs } from "../helpers/segments";
-import { connectorFixture, startTestConnector, plainConnectorSpec, waitFor } from "../helpers/connector";
+import type { MapSpec } from "../helpers/config";
+import { connectorFixture } from "../helpers/connector";
+import { waitFor } from "../helpers/wait";
 
 describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
-  const fx = connectorFixture();
+  const fx = connectorFixture("k");
   let b: SharedBrokers;
   before(() => {
     b = fx.brokers;
   });
 
-  async function start(mapSpec: string, name = uniqueName("k").toLowerCase()) {
-    const r = await startTestConnector({ connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url), mapSpec }, name);
-    fx.track(r);
-    return r.connector;
+  async function start(map: MapSpec) {
+    return (await fx.start({ maps: [{ spec: map }] })).connector;
   }
 
   /** Partition 0's committed offset (-1: none). */
@@ -27,7 +27,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const topic = uniqueName("k2m");
     const mt = uniqueName("cmd");
     await b.kafka.createTopic(topic, 1);
-    await start(`  copyMqttProperties: true\n  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1}`);
+    await start({ copyMqttProperties: true, routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1 } }] });
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 3, timeoutMs: 15_000 });
     await sub.ready;
     await kcatProduce(b.kafka.bootstrap, topic, [
@@ -49,7 +49,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const mt = uniqueName("q0");
     const group = uniqueName("g0");
     await b.kafka.createTopic(topic, 1);
-    await start(`  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 0, consumerGroupId: ${group}}`);
+    await start({ routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 0, consumerGroupId: group } }] });
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 2, timeoutMs: 15_000, qos: 0 });
     await sub.ready;
     await kcatProduce(b.kafka.bootstrap, topic, [{ value: "a" }, { value: "b" }]);
@@ -62,7 +62,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const topic = uniqueName("zstd");
     const mt = uniqueName("zstd");
     await b.kafka.createTopic(topic, 1);
-    await start(`  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${uniqueName("zg")}}`);
+    await start({ routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("zg") } }] });
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 5, timeoutMs: 20_000 });
     await sub.ready;
     // librdkafka sends a batch uncompressed when compression would not shrink it: these do shrink.
@@ -80,7 +80,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     await b.kafka.createTopic(topic, 1);
     const codecs = CompressionCodecs as Record<number, unknown>;
     const zstd = codecs[CompressionTypes.ZSTD];
-    const c = await start(`  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${uniqueName("cg")}}`);
+    const c = await start({ routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("cg") } }] });
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 3, timeoutMs: 60_000 });
     await sub.ready;
     assert.equal(c.ready, true);
@@ -109,7 +109,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const topic = uniqueName("exp");
     const mt = uniqueName("exp");
     await b.kafka.createTopic(topic, 1);
-    const c = await start(`  copyMqttProperties: true\n  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${uniqueName("eg")}}`);
+    const c = await start({ copyMqttProperties: true, routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("eg") } }] });
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 2, timeoutMs: 15_000 });
     await sub.ready;
     // kcat cannot set a record timestamp; a kafkajs producer in the test can.
@@ -130,7 +130,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     assert.deepEqual(msgs.map((m) => m.text), ["waited-20s-of-60", "fresh-of-30"]);
     assert.ok(msgs[0]!.messageExpiryInterval! <= 40 && msgs[0]!.messageExpiryInterval! >= 35, `about 40 s left, got ${msgs[0]!.messageExpiryInterval}`);
     assert.ok(msgs[1]!.messageExpiryInterval! <= 30 && msgs[1]!.messageExpiryInterval! >= 25, `about 30 s left, got ${msgs[1]!.messageExpiryInterval}`);
-    assert.equal(c.k2m[0]!.stats.expired, 1);
+    assert.equal(c.k2m[0]!.stats.droppedBy.expired, 1);
     assert.match(await c.metrics.registry.metrics(), /dropped_total\{[^}]*reason="expired"[^}]*\} 1/);
   });
 
@@ -138,7 +138,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const topic = uniqueName("grp");
     await b.kafka.createTopic(topic, 1);
     const route = uniqueName("route");
-    const c = await start(`  routes:\n    - kafkaToMqtt: {name: ${route}, kafkaTopic: ${topic}, mqttTopic: x/${route}}\n    - kafkaToMqtt: {name: ${route}-b, kafkaTopic: ${topic}, mqttTopic: y/${route}, consumerGroupId: custom-${route}}`);
+    const c = await start({ routes: [{ kafkaToMqtt: { name: route, kafkaTopic: topic, mqttTopic: `x/${route}` } }, { kafkaToMqtt: { name: `${route}-b`, kafkaTopic: topic, mqttTopic: `y/${route}`, consumerGroupId: `custom-${route}` } }] });
     assert.deepEqual(c.k2m.map((p) => p.groupId), [route, `custom-${route}`]);
     const sub = mosquittoSub(b.mqtt.url, [`x/${route}`, `y/${route}`], { count: 2, timeoutMs: 15_000 });
     await sub.ready;
@@ -152,7 +152,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const mt = uniqueName("lanes");
     await b.kafka.createTopic(topic, 3);
     const route = uniqueName("ln");
-    const c = await start(`  routes:\n    - kafkaToMqtt: {name: ${route}, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1}`);
+    const c = await start({ routes: [{ kafkaToMqtt: { name: route, kafkaTopic: topic, mqttTopic: mt, qos: 1 } }] });
     assert.equal(c.k2m[0]!.connections, 3, "one connection per partition (default cap 4, topic has 3)");
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 300, timeoutMs: 30_000 });
     await sub.ready;
@@ -168,11 +168,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
   it("publishes on one connection when told to (--kafka-to-mqtt-connections 1)", async () => {
     const topic = uniqueName("lane1");
     await b.kafka.createTopic(topic, 3);
-    const r = await startTestConnector(
-      { connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url), mapSpec: `  routes:\n    - kafkaToMqtt: {name: one, kafkaTopic: ${topic}, mqttTopic: "${uniqueName("l1")}"}`, runtime: { kafkaToMqttConnections: 1 } },
-      uniqueName("k").toLowerCase(),
-    );
-    fx.track(r);
+    const r = await fx.start({ maps: [{ spec: { routes: [{ kafkaToMqtt: { name: "one", kafkaTopic: topic, mqttTopic: uniqueName("l1") } }] } }], runtime: { kafkaToMqttConnections: 1 } });
     assert.equal(r.connector.k2m[0]!.connections, 1);
   });
 
@@ -182,7 +178,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const mt = uniqueName("resume");
     const group = uniqueName("rg");
     await b.kafka.createTopic(topic, 2);
-    const map = `  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${group}}`;
+    const map: MapSpec = { routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: group } }] };
     // A persistent listener so nothing published while the connector restarts is missed.
     const listener = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5, clientId: uniqueName("listen"), clean: false, properties: { sessionExpiryInterval: 300 } });
     const seen: string[] = [];
@@ -215,7 +211,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const mt = uniqueName("hold");
     const group = uniqueName("hg");
     await b.kafka.createTopic(topic, 1);
-    const c = await start(`  routes:\n    - kafkaToMqtt: {name: r, kafkaTopic: ${topic}, mqttTopic: "${mt}", qos: 1, consumerGroupId: ${group}}`);
+    const c = await start({ routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: group } }] });
     await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: 5 }, (_, i) => ({ value: `before-${i}` })));
     await waitFor("first 5 committed", async () => (await committedOffset(group, topic)) === 5, 20_000);
     await b.mqtt.stop();
@@ -223,12 +219,12 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
       await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: 5 }, (_, i) => ({ value: `during-${i}` })));
       await new Promise((r) => setTimeout(r, 4000)); // four commit intervals
       assert.equal(await committedOffset(group, topic), 5, "no commit past unacknowledged messages");
-      assert.equal(c.k2m[0]!.stats.published, 5);
+      assert.equal(c.k2m[0]!.stats.delivered, 5);
     } finally {
       await b.mqtt.start();
     }
     await waitFor("the held messages to be PUBACKed and committed", async () => (await committedOffset(group, topic)) === 10, 60_000);
-    assert.equal(c.k2m[0]!.stats.published, 10);
+    assert.equal(c.k2m[0]!.stats.delivered, 10);
   });
 
   it("round trip MQTT -> Kafka -> MQTT keeps user properties, content type, correlation data and response topic", async () => {
@@ -236,7 +232,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const inTopic = uniqueName("rt-in");
     const outTopic = uniqueName("rt-out");
     await b.kafka.createTopic(topic, 1);
-    await start(`  copyMqttProperties: true\n  routes:\n    - mqttToKafka: {name: in, mqttTopic: "${inTopic}", kafkaTopic: ${topic}}\n    - kafkaToMqtt: {name: out, kafkaTopic: ${topic}, mqttTopic: "${outTopic}"}`);
+    await start({ copyMqttProperties: true, routes: [{ mqttToKafka: { name: "in", mqttTopic: inTopic, kafkaTopic: topic } }, { kafkaToMqtt: { name: "out", kafkaTopic: topic, mqttTopic: outTopic } }] });
     const sub = mosquittoSub(b.mqtt.url, outTopic, { count: 1, timeoutMs: 15_000 });
     await sub.ready;
     await mosquittoPub(b.mqtt.url, inTopic, "payload-rt", {

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { Writable } from "node:stream";
 import pino from "pino";
-import { MqttJsPort } from "../../connector/ports/mqtt-port";
+import { MqttJsPort } from "../../connector/ports/mqtt/port";
 import { freePort } from "../../scripts/local-brokers";
 
 describe("MQTT reconnect backoff", function () {

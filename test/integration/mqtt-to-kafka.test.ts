@@ -1,24 +1,28 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
 import { uniqueName, kcatConsume, kcatProduce, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { connectorFixture, startTestConnector, plainConnectorSpec, waitFor } from "../helpers/connector";
-import { murmur2 } from "../../connector/ports/kafka-murmur2";
+import type { MapSpec } from "../helpers/config";
+import { connectorFixture } from "../helpers/connector";
+import { waitFor } from "../helpers/wait";
+import { installKafkajs } from "../../connector/ports/kafka/seam";
+
+const murmur2 = installKafkajs().hash;
 import { segmentCodecs } from "../helpers/segments";
 
 describe("mqttToKafka (real Mosquitto and Kafka)", function () {
-  const fx = connectorFixture();
+  const fx = connectorFixture("c");
   let b: SharedBrokers;
   before(() => {
     b = fx.brokers;
   });
 
-  async function start(mapSpec: string, opts: { instanceIndex?: number; instances?: number; extra?: string; name?: string; receiveMaximum?: number } = {}) {
-    const r = await startTestConnector({
-      connectorSpec: plainConnectorSpec(b.kafka.bootstrap, b.mqtt.url, opts.extra, opts.instances),
-      mapSpec,
+  async function start(map: MapSpec, opts: { instanceIndex?: number; instances?: number; name?: string; receiveMaximum?: number } = {}) {
+    const r = await fx.start({
+      name: opts.name,
+      connector: { instances: opts.instances ?? 1 },
+      maps: [{ spec: map }],
       runtime: { instanceIndex: opts.instanceIndex ?? 0, ...(opts.receiveMaximum ? { receiveMaximum: opts.receiveMaximum } : {}) },
-    }, opts.name ?? uniqueName("c").toLowerCase().replace(/[^a-z0-9-]/g, "-"));
-    fx.track(r);
+    });
     return r.connector;
   }
   const pub = (topic: string, msg: string, o: Parameters<typeof mosquittoPub>[3] = {}) => mosquittoPub(b.mqtt.url, topic, msg, o);
@@ -27,7 +31,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("wild");
     const base = uniqueName("dev");
     await b.kafka.createTopic(topic, 1);
-    await start(`  routes:\n    - mqttToKafka: {name: plus, mqttTopic: "${base}/+/temp", kafkaTopic: ${topic}, qos: 1}\n    - mqttToKafka: {name: hash, mqttTopic: "${base}/x/#", kafkaTopic: ${topic}, qos: 1}`);
+    await start({ routes: [{ mqttToKafka: { name: "plus", mqttTopic: `${base}/+/temp`, kafkaTopic: topic, qos: 1 } }, { mqttToKafka: { name: "hash", mqttTopic: `${base}/x/#`, kafkaTopic: topic, qos: 1 } }] });
     await pub(`${base}/a/temp`, "a-temp");
     await pub(`${base}/a/humidity`, "a-humidity"); // matches neither
     await pub(`${base}/x/y/z`, "x-deep");
@@ -40,7 +44,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("q0");
     const mt = uniqueName("q0");
     await b.kafka.createTopic(topic, 1);
-    await start(`  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}, qos: 0}`);
+    await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic, qos: 0 } }] });
     await pub(mt, "zero", { qos: 0 });
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 8000 });
     assert.equal(recs[0]!.value, "zero");
@@ -50,7 +54,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("acks");
     const topics = { zero: uniqueName("acks0"), one: uniqueName("acks1"), all: uniqueName("acksall") };
     for (const t of Object.values(topics)) await b.kafka.createTopic(t, 1);
-    await start(`  routes:\n${Object.entries(topics).map(([a, t]) => `    - mqttToKafka: {name: ${a}, mqttTopic: "${mt}", kafkaTopic: ${t}, kafkaAcks: ${a}}`).join("\n")}`);
+    await start({ routes: (Object.entries(topics) as [keyof typeof topics, string][]).map(([a, t]) => ({ mqttToKafka: { name: a, mqttTopic: mt, kafkaTopic: t, kafkaAcks: a } })) });
     await pub(mt, "acked");
     for (const t of Object.values(topics)) {
       const recs = await kcatConsume(b.kafka.bootstrap, t, { count: 1, timeoutMs: 8000 });
@@ -62,7 +66,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("ptopic");
     const base = uniqueName("pt");
     await b.kafka.createTopic(topic, 6);
-    await start(`  partitionStrategy: topic\n  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${base}/#", kafkaTopic: ${topic}}`);
+    await start({ partitionStrategy: "topic", routes: [{ mqttToKafka: { name: "r", mqttTopic: `${base}/#`, kafkaTopic: topic } }] });
     const mqttTopics = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${base}/s${i}`);
     for (const t of mqttTopics) await pub(t, `v-${t}`);
     const ours = await kcatConsume(b.kafka.bootstrap, topic, { count: 8, timeoutMs: 8000 });
@@ -84,7 +88,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("pprop");
     const mt = uniqueName("pp");
     await b.kafka.createTopic(topic, 4);
-    await start(`  partitionStrategy: property\n  partitionKeyProperty: device-id\n  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`);
+    await start({ partitionStrategy: "property", partitionKeyProperty: "device-id", routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
     for (let i = 0; i < 6; i++) await pub(mt, `m${i}`, { userProps: [["device-id", `d${i % 2}`]] });
     await pub(mt, "nokey");
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 7, timeoutMs: 8000 });
@@ -99,7 +103,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("pstatic");
     const mt = uniqueName("ps");
     await b.kafka.createTopic(topic, 4);
-    await start(`  partitionStrategy: static\n  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`, { instanceIndex: 6 });
+    await start({ partitionStrategy: "static", routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] }, { instanceIndex: 6 });
     for (let i = 0; i < 5; i++) await pub(mt, `s${i}`);
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 5, timeoutMs: 8000 });
     assert.deepEqual(new Set(recs.map((r) => r.partition)), new Set([2]));
@@ -109,7 +113,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("prr");
     const mt = uniqueName("prr");
     await b.kafka.createTopic(topic, 3);
-    await start(`  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`);
+    await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
     for (let i = 0; i < 6; i++) await pub(mt, `r${i}`);
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 6, timeoutMs: 8000 });
     const counts = [0, 1, 2].map((p) => recs.filter((r) => r.partition === p).length);
@@ -121,7 +125,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("props");
     const mt = uniqueName("props");
     await b.kafka.createTopic(topic, 1);
-    await start(`  copyMqttProperties: true\n  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`);
+    await start({ copyMqttProperties: true, routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
     await pub(mt, "{}", {
       userProps: [["site", "plant-7"], ["tag", "a"], ["tag", "b"]],
       contentType: "application/json",
@@ -147,7 +151,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("noprops");
     const mt = uniqueName("noprops");
     await b.kafka.createTopic(topic, 1);
-    await start(`  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`);
+    await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
     await pub(mt, "plain", { userProps: [["site", "x"]] });
     const [r] = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 8000 });
     assert.deepEqual(r!.headers, []);
@@ -158,7 +162,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
       const topic = uniqueName(`c-${codec}`);
       const mt = uniqueName(codec);
       await b.kafka.createTopic(topic, 1);
-      await start(`  compression: ${codec}\n  batching: {enabled: true, latencyMs: 50}\n  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`);
+      await start({ compression: codec, batching: { enabled: true, latencyMs: 50 }, routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
       const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
       const payloads = Array.from({ length: 50 }, (_, i) => `${codec}-${i}-${"compressible ".repeat(20)}`);
       await Promise.all(payloads.map((p) => client.publishAsync(mt, p, { qos: 1 })));
@@ -173,13 +177,13 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("batch");
     const mt = uniqueName("batch");
     await b.kafka.createTopic(topic, 1);
-    const c = await start(`  batching: {enabled: true, latencyMs: 200, maxMessages: 10}\n  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`);
+    const c = await start({ batching: { enabled: true, latencyMs: 200, maxMessages: 10 }, routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
     await Promise.all(Array.from({ length: 95 }, (_, i) => client.publishAsync(mt, `b${i}`, { qos: 1 })));
     await client.endAsync();
     await kcatConsume(b.kafka.bootstrap, topic, { count: 95, timeoutMs: 10000 });
     const s = c.m2k[0]!.stats;
-    assert.equal(s.forwarded, 95);
+    assert.equal(s.delivered, 95);
     assert.equal(s.maxBatch, 10);
     assert.ok(s.batches >= 10, `95 messages in batches of at most 10 need at least 10 sends, got ${s.batches}`);
   });
@@ -188,7 +192,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("shared");
     const mt = uniqueName("shared");
     await b.kafka.createTopic(topic, 1);
-    const c = await start(`  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}/#", kafkaTopic: ${topic}, sharedSubscription: {groupName: g1, groupMinimumShareNumber: 3}}`);
+    const c = await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: `${mt}/#`, kafkaTopic: topic, sharedSubscription: { groupName: "g1", groupMinimumShareNumber: 3 } } }] });
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
     await Promise.all(Array.from({ length: 60 }, (_, i) => client.publishAsync(`${mt}/${i}`, `m${i}`, { qos: 1 })));
     await client.endAsync();
@@ -206,7 +210,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("inst");
     const name = uniqueName("two").toLowerCase();
     await b.kafka.createTopic(topic, 1);
-    const map = `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}/#", kafkaTopic: ${topic}}`;
+    const map: MapSpec = { routes: [{ mqttToKafka: { name: "r", mqttTopic: `${mt}/#`, kafkaTopic: topic } }] };
     const [i0, i1] = [await start(map, { name, instances: 2, instanceIndex: 0 }), await start(map, { name, instances: 2, instanceIndex: 1 })];
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
     await Promise.all(Array.from({ length: 100 }, (_, i) => client.publishAsync(`${mt}/${i}`, `m${i}`, { qos: 1 })));
@@ -225,7 +229,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("resub");
     const name = uniqueName("re").toLowerCase();
     await b.kafka.createTopic(topic, 1);
-    const map = `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`;
+    const map: MapSpec = { routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] };
     const single = await start(map, { name, instances: 1 });
     fx.untrack(single);
     assert.equal(await single.stop(10_000), true);
@@ -243,7 +247,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("rm");
     await b.kafka.createTopic(topic, 1);
     const receiveMaximum = 20;
-    const c = await start(`  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`, { receiveMaximum });
+    const c = await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] }, { receiveMaximum });
     const route = c.m2k[0]!;
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, route.inFlight)), 1);
@@ -257,7 +261,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
       } finally {
         await b.kafka.start();
       }
-      await waitFor("the backlog to drain", () => route.stats.forwarded >= total, 60_000);
+      await waitFor("the backlog to drain", () => route.stats.delivered >= total, 60_000);
     } finally {
       clearInterval(sampler);
     }
@@ -272,7 +276,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("puback");
     const name = uniqueName("held").toLowerCase();
     await b.kafka.createTopic(topic, 1);
-    const map = `  routes:\n    - mqttToKafka: {name: r, mqttTopic: "${mt}", kafkaTopic: ${topic}}`;
+    const map: MapSpec = { routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] };
     const first = await start(map, { name });
     await b.kafka.stop();
     try {
@@ -280,7 +284,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
       await waitFor("the message to reach the connector", () => first.m2k[0]!.inFlight === 1, 10_000);
       await new Promise((r) => setTimeout(r, 2000));
       assert.equal(first.m2k[0]!.inFlight, 1, "still unacknowledged while Kafka is down");
-      assert.equal(first.m2k[0]!.stats.forwarded, 0);
+      assert.equal(first.m2k[0]!.stats.delivered, 0);
       // Give up draining at once: the connector disconnects without having sent the PUBACK.
       assert.equal(await first.stop(200), false, "drain cannot complete while Kafka is down");
     } finally {
@@ -290,7 +294,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const second = await start(map, { name });
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 30_000 });
     assert.equal(recs[0]!.value, "held");
-    await waitFor("the redelivered message to be acknowledged", () => second.m2k[0]!.inFlight === 0 && second.m2k[0]!.stats.forwarded >= 1, 30_000);
+    await waitFor("the redelivered message to be acknowledged", () => second.m2k[0]!.inFlight === 0 && second.m2k[0]!.stats.delivered >= 1, 30_000);
   });
 
 });

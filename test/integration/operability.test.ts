@@ -1,14 +1,11 @@
 import { strict as assert } from "node:assert";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, renameSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { sharedBrokers, uniqueName, kcatConsume, kcatProduce, mosquittoSub, type SharedBrokers } from "../helpers/brokers";
-import { waitFor } from "../helpers/connector";
-import { freePort } from "../../scripts/local-brokers";
-
-const CLI = join(__dirname, "..", "..", "connector", "cli.js");
+import { plainConnections, testConfig, writeConfigDir, type MapSpec, type MqttToKafkaSpec } from "../helpers/config";
+import { ConnectorProcess, processFixture } from "../helpers/connector-process";
+import { waitFor } from "../helpers/wait";
 
 /** Value of one sample in Prometheus text format, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -24,55 +21,28 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 describe("operability: metrics, readiness, hot reload (connector process, real brokers)", function () {
   let b: SharedBrokers;
-  let child: ChildProcess | undefined;
-  let out = "";
   before(async () => {
     b = await sharedBrokers();
   });
-  afterEach(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
-    child = undefined;
-  });
+  processFixture();
 
-  function connectorDoc(): string {
-    const port = new URL(b.mqtt.url).port;
-    return `apiVersion: mq.iotoperations.azure.com/v1beta1
-kind: KafkaConnector
-metadata: {name: ops}
-spec:
-  image: {}
-  instances: 1
-  logLevel: info
-  kafkaConnection: {endpoint: "${b.kafka.bootstrap}", tls: {tlsEnabled: false}}
-  localBrokerConnection: {endpoint: "127.0.0.1:${port}", tls: {tlsEnabled: false}}
-`;
-  }
-  const mapDoc = (routes: string, extra = "") => `apiVersion: mq.iotoperations.azure.com/v1beta1
-kind: KafkaConnectorTopicMap
-metadata: {name: ops-map}
-spec:
-  kafkaConnectorRef: ops
-${extra}  routes:
-${routes}
-`;
-  /** Replace atomically, as Kubernetes does, so the watcher never reads half a file. */
-  function writeMap(dir: string, text: string): void {
+  /** KafkaConnector "ops" (logLevel info) with the topic map "ops-map". */
+  const opsConfig = (map: MapSpec) =>
+    testConfig({ name: "ops", connector: { ...plainConnections(b.kafka.bootstrap, b.mqtt.url), logLevel: "info" }, maps: [{ spec: map }] });
+  /** The topic map as `map.yaml`, replaced atomically, as Kubernetes does, so the watcher never reads half a file. */
+  function writeMap(dir: string, map: MapSpec): void {
     const tmp = join(dir, ".map.tmp");
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, opsConfig(map).mapYamls[0]!);
     renameSync(tmp, join(dir, "map.yaml"));
   }
 
-  async function launch(dir: string): Promise<number> {
-    const httpPort = await freePort();
-    out = "";
-    child = spawn(process.execPath, [CLI, "--config", dir, "--http-port", String(httpPort)], { stdio: ["ignore", "pipe", "inherit"] });
-    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-    await waitFor("readiness", async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`).catch(() => undefined))?.status === 200, 30_000);
-    return httpPort;
+  /** The connector process on `connector.yaml` and `map.yaml` in a new directory, once ready. */
+  async function launch(map: MapSpec): Promise<{ dir: string; proc: ConnectorProcess }> {
+    const dir = writeConfigDir({ "connector.yaml": opsConfig(map).connectorYaml });
+    writeMap(dir, map);
+    const proc = await ConnectorProcess.serve({ config: dir });
+    await proc.waitReady(30_000);
+    return { dir, proc };
   }
 
   it("counters, histograms, lag and readiness move with real traffic", async () => {
@@ -82,15 +52,14 @@ ${routes}
     const mOut = uniqueName("ops-cmd");
     await b.kafka.createTopic(inTopic, 2);
     await b.kafka.createTopic(outTopic, 1);
-    const dir = mkdtempSync(join(tmpdir(), "mkc-ops-"));
-    writeFileSync(join(dir, "connector.yaml"), connectorDoc());
-    writeMap(dir, mapDoc(`    - mqttToKafka: {name: in, mqttTopic: "${mIn}", kafkaTopic: ${inTopic}}\n    - kafkaToMqtt: {name: out, kafkaTopic: ${outTopic}, mqttTopic: "${mOut}"}`));
-    const port = await launch(dir);
+    const { proc } = await launch({
+      routes: [{ mqttToKafka: { name: "in", mqttTopic: mIn, kafkaTopic: inTopic } }, { kafkaToMqtt: { name: "out", kafkaTopic: outTopic, mqttTopic: mOut } }],
+    });
 
-    const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { ready: boolean; routes: Record<string, { connected: boolean }> };
+    const ready = (await (await fetch(proc.url("/readyz"))).json()) as { ready: boolean; routes: Record<string, { connected: boolean }> };
     assert.equal(ready.ready, true);
     assert.deepEqual(Object.keys(ready.routes).sort(), ["ops-map/in", "ops-map/out"]);
-    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    const health = await fetch(proc.url("/healthz"));
     assert.equal(health.status, 200);
 
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
@@ -104,7 +73,7 @@ ${routes}
 
     let text = "";
     await waitFor("kafkaToMqtt counters", async () => {
-      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      text = await (await fetch(proc.url("/metrics"))).text();
       return sample(text, "mqtt_kafka_connector_messages_delivered_total", { route: "out", direction: "kafkaToMqtt" }) === 10;
     }, 10_000);
     const m2k = { route: "in", direction: "mqttToKafka" };
@@ -129,11 +98,10 @@ ${routes}
     const mB = uniqueName("rb");
     await b.kafka.createTopic(topicA, 1);
     await b.kafka.createTopic(topicB, 1);
-    const dir = mkdtempSync(join(tmpdir(), "mkc-reload-"));
-    writeFileSync(join(dir, "connector.yaml"), connectorDoc());
-    const routeA = `    - mqttToKafka: {name: a, mqttTopic: "${mA}", kafkaTopic: ${topicA}}`;
-    writeMap(dir, mapDoc(routeA));
-    const port = await launch(dir);
+    const routeA = { mqttToKafka: { name: "a", mqttTopic: mA, kafkaTopic: topicA } };
+    const routeB = (more: Partial<MqttToKafkaSpec> = {}) => ({ mqttToKafka: { name: "b", mqttTopic: mB, kafkaTopic: topicB, ...more } });
+    const { dir, proc } = await launch({ routes: [routeA] });
+    const out = () => proc.stdout();
 
     // Steady QoS 1 stream on route a while the map changes underneath it.
     const total = 1500;
@@ -146,15 +114,16 @@ ${routes}
       }
     })();
     await waitFor("a third of the stream", () => sent > total / 3, 30_000);
-    writeMap(dir, mapDoc(`${routeA}\n    - mqttToKafka: {name: b, mqttTopic: "${mB}", kafkaTopic: ${topicB}}`, "  batching: {enabled: true, latencyMs: 20}\n"));
-    await waitFor("reload applied", () => out.includes("topic maps reloaded"), 20_000);
-    const reloadLine = JSON.parse(out.split("\n").find((l) => l.includes("topic maps reloaded"))!) as { added: string[]; changed: string[] };
+    writeMap(dir, { batching: { enabled: true, latencyMs: 20 }, routes: [routeA, routeB()] });
+    await waitFor("reload applied", () => out().includes("topic maps reloaded"), 20_000);
+    const reloadLine = JSON.parse(out().split("\n").find((l) => l.includes("topic maps reloaded"))!) as { added: string[]; changed: string[] };
     assert.deepEqual(reloadLine.added, ["ops-map/b"]);
     assert.deepEqual(reloadLine.changed, ["ops-map/a"], "batching is map-wide, so route a restarts on the same session");
 
-    writeMap(dir, mapDoc(`${routeA}\n    - mqttToKafka: {name: b, mqttTopic: "${mB}", kafkaTopic: ${topicB}, qos: 7}`));
-    await waitFor("rejection logged", () => out.includes("new configuration rejected"), 20_000);
-    assert.match(out, /spec\.routes\[1\]\.mqttToKafka\.qos: got 7; allowed: 0, 1/);
+    // qos 7 is invalid on purpose, past the types: the reload must reject it.
+    writeMap(dir, { routes: [routeA, routeB({ qos: 7 as never })] });
+    await waitFor("rejection logged", () => out().includes("new configuration rejected"), 20_000);
+    assert.match(out(), /spec\.routes\[1\]\.mqttToKafka\.qos: got 7; allowed: 0, 1/);
     await stream;
     await client.endAsync();
 
@@ -167,7 +136,7 @@ ${routes}
     await c2.publishAsync(mB, "on-new-route", { qos: 1 });
     await c2.endAsync();
     assert.equal((await kcatConsume(b.kafka.bootstrap, topicB, { count: 1, timeoutMs: 10_000 }))[0]!.value, "on-new-route");
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const text = await (await fetch(proc.url("/metrics"))).text();
     assert.equal(sample(text, "mqtt_kafka_connector_config_reloads_total", { result: "applied" }), 1);
     assert.equal(sample(text, "mqtt_kafka_connector_config_reloads_total", { result: "rejected" }), 1);
   });

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { parseConfigText } from "../../connector/config/load";
 import { SecretStore } from "../../connector/config/secrets";
-import { kafkaAuth, mqttSettings, isEventHubs } from "../../connector/ports/connection-settings";
+import { kafkaAuth, mqttSettings } from "../../connector/ports/connection-settings";
+import { isEventHubs } from "../../connector/config/endpoints";
 import { CachedToken, scopeForAudience } from "../../connector/ports/entra-token";
 import type { KafkaConnectorSpecResolved } from "../../connector/config/schema";
 

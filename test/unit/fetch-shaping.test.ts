@@ -1,16 +1,16 @@
 import { strict as assert } from "node:assert";
 import { compressFrame } from "lz4-napi";
-import { lz4Codec } from "../../connector/ports/kafka-codecs";
+import { lz4Codec } from "../../connector/ports/kafka/codecs";
 import {
   DecompressionRatio,
   MAX_RECORDS_PER_FETCH,
   MIN_FETCH_BYTES,
   RecordSize,
   decompressionRatio,
-  fetchShapingInstalled,
   rotate,
   scaledFetchLimits,
-} from "../../connector/ports/kafkajs-fetch-shaping";
+} from "../../connector/ports/kafka/fetch-shaping";
+import { installKafkajs } from "../../connector/ports/kafka/seam";
 
 const MiB = 1024 * 1024;
 
@@ -67,7 +67,7 @@ describe("kafkajs fetch shaping", () => {
   });
 
   it("lists partitions in a different order on each fetch of a kafkajs consumer", () => {
-    assert.ok(fetchShapingInstalled, "installed on kafkajs 2.2.4");
+    assert.ok(installKafkajs().parts.fetchShaping, "installed on kafkajs 2.2.4");
     const proto = (require("kafkajs/src/consumer/consumerGroup") as {
       prototype: { filterPartitionsByNode(this: unknown, nodeId: number, tp: Array<{ topic: string; partitions: number[] }>): Array<{ topic: string; partitions: number[] }> };
     }).prototype;

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { logLevel } from "kafkajs";
-import { kafkajsLogLevel, kafkaFailureSummary } from "../../connector/ports/kafka-port";
+import { kafkajsLogLevel } from "../../connector/ports/kafka/logs";
+import { kafkaFailureSummary } from "../../connector/ports/kafka/errors";
 
 describe("Kafka log mapping", () => {
   it("asks kafkajs for what the connector's level shows: trace reaches kafkajs DEBUG", () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { kafkajsPatched, groupMessagesPerPartition } from "../../connector/ports/kafkajs-patches";
+import { groupMessagesPerPartition } from "../../connector/ports/kafka/patches";
+import { installKafkajs } from "../../connector/ports/kafka/seam";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Encoder = require("kafkajs/src/protocol/encoder") as new () => { writeVarLong(v: number): void; writeUVarInt(v: number): void; buffer: Buffer };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -20,13 +21,18 @@ function uvarint(v: bigint): number[] {
 const zigzag64 = (n: bigint): bigint => (n >= 0n ? n << 1n : (-n << 1n) - 1n);
 
 describe("kafkajs 2.2.4 performance patches", () => {
-  it("are installed when the connector loads kafkajs (a fresh process, as the CLI runs)", () => {
-    // In this mocha process another file may have loaded kafkajs first, which leaves the grouping alone.
-    const port = join(__dirname, "..", "..", "connector", "ports", "kafka-port.js");
-    const patches = join(__dirname, "..", "..", "connector", "ports", "kafkajs-patches.js");
-    const out = execFileSync(process.execPath, ["-e", `require(${JSON.stringify(port)}); process.stdout.write(String(require(${JSON.stringify(patches)}).kafkajsPatched))`]).toString();
-    assert.equal(out, "true");
-    assert.equal(typeof kafkajsPatched, "boolean");
+  it("are installed by the seam when the connector loads kafkajs (a fresh process, as the CLI runs)", () => {
+    const seam = join(__dirname, "..", "..", "connector", "ports", "kafka", "seam.js");
+    const out = execFileSync(process.execPath, ["-e", `process.stdout.write(JSON.stringify(require(${JSON.stringify(seam)}).installKafkajs().parts))`]).toString();
+    assert.deepEqual(JSON.parse(out), { patches: true, fetchShaping: true, rejoinHook: true, murmur2: true, codecs: true });
+    // In this mocha process the root hooks install the seam before any test file loads kafkajs.
+    assert.equal(installKafkajs().parts.patches, true);
+  });
+
+  it("says what is off, and what that costs, when kafkajs was loaded before the seam", () => {
+    const seam = join(__dirname, "..", "..", "connector", "ports", "kafka", "seam.js");
+    const out = execFileSync(process.execPath, ["-e", `require("kafkajs"); process.stdout.write(JSON.stringify(require(${JSON.stringify(seam)}).installKafkajs().problems))`]).toString();
+    assert.deepEqual(JSON.parse(out), ["allocation patches off (kafkajs was loaded before the connector, or another version): more CPU per message"]);
   });
 
   it("writes varlongs and uvarints byte for byte as the protocol defines", () => {

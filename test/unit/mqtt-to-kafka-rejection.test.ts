@@ -6,6 +6,7 @@ import pino from "pino";
 import { MqttToKafkaPipeline } from "../../connector/routes/mqtt-to-kafka";
 import { ConnectorMetrics } from "../../connector/metrics";
 import type { MqttToKafkaRoute, TopicMapSpecResolved } from "../../connector/config/schema";
+import { kafkaError } from "../../connector/ports/kafka/errors";
 import type { InboundMqttMessage, KafkaProducerPort, MqttPort, MqttSubscription, ProduceRequest } from "../../connector/ports/types";
 
 const PARTITIONS = 3;
@@ -37,7 +38,8 @@ class FakeKafka implements KafkaProducerPort {
       if (values.includes("BAD")) refused = true;
       else this.log.push(...values);
     }
-    if (refused) throw Object.assign(new Error("The request included a message larger than the max message size the server will accept"), { type: "MESSAGE_TOO_LARGE" });
+    // As the Kafka port reports it: kafkajs' error, mapped to the connector's own.
+    if (refused) throw kafkaError(Object.assign(new Error("The request included a message larger than the max message size the server will accept"), { type: "MESSAGE_TOO_LARGE" }), `produce to ${req.topic}`);
   }
 }
 
@@ -64,6 +66,7 @@ describe("mqttToKafka: a record Kafka refuses inside a multi-partition batch", (
     } as unknown as TopicMapSpecResolved;
     const route = { name: "r", mqttTopic: "t", kafkaTopic: "k", qos: 1, kafkaAcks: "all" } as MqttToKafkaRoute;
     const pipeline = new MqttToKafkaPipeline(route, map, mqtt, kafka, {
+      key: "m/r",
       instanceIndex: 0,
       clientIdPrefix: "test",
       receiveMaximum: 1000,

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { PartitionChooser, partitionKey } from "../../connector/core/partitioner";
-import { murmur2 } from "../../connector/ports/kafka-murmur2";
+import { installKafkajs } from "../../connector/ports/kafka/seam";
+
+const murmur2 = installKafkajs().hash;
 
 // Reference values printed by the Java client: Utils.murmur2(key.getBytes(UTF_8)) and
 // Utils.toPositive(...) % 6, from kafka-clients 3.9.1 run on the JDK.

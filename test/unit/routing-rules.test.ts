@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { parseConfigText } from "../../connector/config/load";
 import { loopCapableRoutes, connectorOrigin } from "../../connector/routes/loop-guard";
 import { explanation, DLQ } from "../../connector/routes/dead-letter";
-import { recordRejection, recordSize, mqttClientId } from "../../connector/routes/mqtt-to-kafka";
+import { recordSize, mqttClientId } from "../../connector/routes/limits";
+import { recordRejection, kafkaError } from "../../connector/ports/kafka/errors";
 import { resolveInstanceIndex } from "../../connector/instance";
 import type { KafkaConnectorTopicMapResource } from "../../connector/config/schema";
 
@@ -43,6 +44,12 @@ describe("routing rules", () => {
     assert.equal(recordRejection({ name: "KafkaJSNumberOfRetriesExceeded", originalError: { type: "CORRUPT_MESSAGE" } }), "CORRUPT_MESSAGE");
     assert.equal(recordRejection({ type: "TOPIC_AUTHORIZATION_FAILED" }), undefined, "never drop data over a permission problem");
     assert.equal(recordRejection(new Error("Connection error: ECONNREFUSED")), undefined);
+    // The Kafka port hands routes these as codes, never kafkajs' fields.
+    const rejected = kafkaError({ name: "KafkaJSNumberOfRetriesExceeded", originalError: { type: "CORRUPT_MESSAGE", retriable: false } }, "produce to t");
+    assert.deepEqual([rejected.code, rejected.reason, rejected.retriable], ["KAFKA_RECORD_REJECTED", "CORRUPT_MESSAGE", false]);
+    assert.equal(kafkaError({ type: "TOPIC_AUTHORIZATION_FAILED", message: "Not authorized to access topics" }).code, "KAFKA_ERROR");
+    const down = kafkaError(Object.assign(new Error("Connection error: connect ECONNREFUSED 127.0.0.1:9"), { name: "KafkaJSConnectionError", retriable: true }));
+    assert.deepEqual([down.code, down.retriable], ["KAFKA_UNREACHABLE", true]);
   });
 
   it("sizes records with key, headers and overhead", () => {

@@ -3,7 +3,7 @@ import "./mimalloc-env";
 import { compressFrame, decompressFrame } from "lz4-napi";
 import * as zlib from "node:zlib";
 import { decompress as fzstdDecompress } from "fzstd";
-import { decompressionRatio } from "./kafkajs-fetch-shaping";
+import { decompressionRatio } from "./fetch-shaping";
 // kafkajs-snappy has no type declarations; its default export is a codec factory.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const createSnappyCodec = require("kafkajs-snappy") as () => Codec;
@@ -36,6 +36,11 @@ export const lz4Codec = measured(() => ({
 }));
 
 export const snappyCodec = measured(() => createSnappyCodec());
+
+/** kafkajs' own gzip, measured like the others. */
+export function gzipCodec(kafkajsGzip: unknown): () => Codec {
+  return measured(kafkajsGzip as () => Codec);
+}
 
 /** Node's own zstd (22.15 and later); absent on Node 20, where fzstd decodes instead. */
 type ZstdSync = (buf: Buffer) => Buffer;

@@ -1,9 +1,9 @@
 import type { Consumer, ConsumerCrashEvent } from "kafkajs";
-import type { Logger } from "../logger";
-import { CommitTracker } from "../core/commit-tracker";
-import { backoffMs } from "../core/backoff";
-import { beforeRejoin } from "./kafkajs-rejoin-hook";
-import type { ConsumerBatch, KafkaConsumerPort } from "./types";
+import type { Logger } from "../../logger";
+import { CommitTracker } from "../../core/commit-tracker";
+import { backoffMs } from "../../core/backoff";
+import { beforeRejoin } from "./rejoin-hook";
+import type { ConsumerBatch, KafkaConsumerPort } from "../types";
 
 export interface ConsumerSettings {
   /** How often resolved offsets are committed; Event Hubs allows about 4 commits/s per partition. */

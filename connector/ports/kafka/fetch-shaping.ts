@@ -21,8 +21,8 @@
  *    above about 400 bytes.
  */
 
-import { consumerGroupPrototype } from "./kafkajs-internals";
-import { headersSize, type KafkaHeaders } from "../core/properties";
+import { consumerGroupPrototype } from "./internals";
+import { headersSize, type KafkaHeaders } from "../../core/properties";
 
 /** A ratio of two running totals in which older samples count half once the denominator passes a window, so it follows the data. */
 class DecayingRatio {
@@ -195,5 +195,9 @@ function install(): boolean {
   }
 }
 
-/** Whether the wrappers are in place (false for another kafkajs version: fetches then keep kafkajs' own limits and order). */
-export const fetchShapingInstalled = install();
+let installed: boolean | undefined;
+
+/** Wraps the fetch once (seam.ts); false for another kafkajs version: fetches then keep kafkajs' own limits and order. */
+export function installFetchShaping(): boolean {
+  return (installed ??= install());
+}

@@ -4,12 +4,17 @@
  */
 export const CHECKED_KAFKAJS_VERSION = "2.2.4";
 
-export function isCheckedKafkajs(): boolean {
+/** The installed kafkajs version, read without loading kafkajs. */
+export function kafkajsVersion(): string {
   try {
-    return (require("kafkajs/package.json") as { version?: string }).version === CHECKED_KAFKAJS_VERSION;
+    return (require("kafkajs/package.json") as { version?: string }).version ?? "unknown";
   } catch {
-    return false;
+    return "unknown";
   }
+}
+
+export function isCheckedKafkajs(): boolean {
+  return kafkajsVersion() === CHECKED_KAFKAJS_VERSION;
 }
 
 /** kafkajs' ConsumerGroup prototype, for wrapping its methods; undefined on another version. */

@@ -23,9 +23,10 @@
  *
  * Only kafkajs 2.2.4 is patched, the version this code was checked against. If kafkajs was already
  * loaded (an embedder imported it first), the grouping stays as it was: the fixes are for speed only.
+ * seam.ts installs them, before it loads kafkajs.
  */
 import Module from "node:module";
-import { isCheckedKafkajs } from "./kafkajs-internals";
+import { isCheckedKafkajs } from "./internals";
 
 interface GroupArgs {
   topic: string;
@@ -171,5 +172,9 @@ function install(): boolean {
   }
 }
 
-/** Whether the linear grouping is in place (false: kafkajs was loaded first, or another version). */
-export const kafkajsPatched = install();
+let patched: boolean | undefined;
+
+/** Installs the patches once; false when they are not in place (kafkajs was loaded first, or another version). */
+export function installPatches(): boolean {
+  return (patched ??= install());
+}

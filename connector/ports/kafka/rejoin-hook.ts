@@ -11,7 +11,7 @@
  * get the rejoining member's id (empty on a first join), since one process may hold several members
  * of a group and each should commit only its own offsets.
  */
-import { consumerGroupPrototype } from "./kafkajs-internals";
+import { consumerGroupPrototype } from "./internals";
 
 type Hook = (memberId: string) => Promise<void>;
 
@@ -40,8 +40,12 @@ function install(): boolean {
   }
 }
 
-/** Whether the hook is in place (false for another kafkajs version: rebalances may then duplicate). */
-export const rejoinHookInstalled = install();
+let installed: boolean | undefined;
+
+/** Wraps joinAndSync once (seam.ts); false for another kafkajs version: rebalances may then duplicate. */
+export function installRejoinHook(): boolean {
+  return (installed ??= install());
+}
 
 /** Runs `hook` before every join of `groupId`'s members in this process; returns the unregister function. */
 export function beforeRejoin(groupId: string, hook: Hook): () => void {

@@ -1,7 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
 import type { ISocketFactory } from "kafkajs";
-import type { MqttClient } from "mqtt";
 
 // Node sockets start with Nagle's algorithm on. Both protocols here exchange small request/ack
 // frames (PUBACKs, produce responses, fetches), where Nagle holding a write back until the peer's
@@ -18,8 +17,3 @@ export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnec
   socket.setNoDelay(true);
   return socket;
 };
-
-/** mqtt.js builds a new stream on every (re)connect; switch Nagle off on each one. */
-export function disableNagle(client: MqttClient): void {
-  client.on("connect", () => (client.stream as unknown as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true));
-}

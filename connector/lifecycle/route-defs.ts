@@ -1,0 +1,92 @@
+/** The routes a set of topic maps defines, and the pipeline that runs each. */
+import type { KafkaConnectorResource, KafkaConnectorTopicMapResource } from "../config/schema";
+import { connectorRoutes, type ConnectorRoute } from "../config/routes";
+import { describeSubscription, routeSubscription } from "../config/subscription";
+import type { RuntimeOptions } from "./runtime";
+import type { Logger } from "../logger";
+import type { ConnectorMetrics } from "../metrics";
+import type { ConnectorPorts } from "../ports/factory";
+import type { KafkaProducerPort } from "../ports/types";
+import { loopCapableRoutes } from "../routes/loop-guard";
+import { MqttToKafkaPipeline } from "../routes/mqtt-to-kafka";
+import { KafkaToMqttPipeline } from "../routes/kafka-to-mqtt";
+import type { Pipeline } from "../routes/pipeline";
+import type { RouteState } from "./reload-plan";
+import type { TopicMetadata } from "./topic-metadata";
+
+export type PipelineRuntime = Pick<
+  RuntimeOptions,
+  "instanceIndex" | "receiveMaximum" | "sessionExpirySeconds" | "maxBufferedBytes" | "kafkaToMqttConnections" | "kafkaToMqttMaxInFlight" | "leaveSharedOnStop"
+>;
+
+export interface RouteDef extends RouteState {
+  route: ConnectorRoute;
+  /** Whether a kafkaToMqtt route must mark its messages (one of our mqttToKafka filters matches its topic). */
+  markLoops: boolean;
+}
+
+/** Each route of the maps with what decides whether a running one must be restarted. */
+export function routeDefs(connector: KafkaConnectorResource, maps: KafkaConnectorTopicMapResource[]): Map<string, RouteDef> {
+  const loops = loopCapableRoutes(maps);
+  return new Map(
+    connectorRoutes(maps).map((r) => {
+      const { routes: _routes, kafkaConnectorRef: _ref, ...shared } = r.map.spec;
+      const filter = r.direction === "mqttToKafka" ? routeSubscription(r.body, connector.metadata.name, connector.spec.instances).filter : undefined;
+      const markLoops = loops.has(r.body.name);
+      return [r.key, { route: r, markLoops, filter, fingerprint: JSON.stringify({ route: r.route, shared, markLoops, filter }) }];
+    }),
+  );
+}
+
+/** One line per route for the start-up log. */
+export function describeRoute(d: RouteDef, connector: KafkaConnectorResource): string {
+  const { direction, body: b, key } = d.route;
+  if (direction === "kafkaToMqtt") return `${key}: kafka ${b.kafkaTopic} -> mqtt ${b.mqttTopic} (qos ${b.qos})`;
+  const { instances } = connector.spec;
+  const how = describeSubscription(routeSubscription(b, connector.metadata.name, instances), instances);
+  return `${key}: mqtt ${b.mqttTopic} -> kafka ${b.kafkaTopic} (qos ${b.qos}, acks ${b.kafkaAcks}; ${how})`;
+}
+
+export interface PipelineContext {
+  connector: KafkaConnectorResource;
+  clientIdPrefix: string;
+  /** `<namespace>/<name>`: marks messages this connector published. */
+  origin: string;
+  ports: ConnectorPorts;
+  /** The shared producer; present whenever a route produces (mqttToKafka or a Kafka dead-letter topic). */
+  producer: () => KafkaProducerPort;
+  topics: TopicMetadata;
+  runtime: PipelineRuntime;
+  metrics: ConnectorMetrics;
+  log: Logger;
+}
+
+export function createPipeline(def: RouteDef, ctx: PipelineContext): Pipeline {
+  const { route: r } = def;
+  const rt = ctx.runtime;
+  const log = ctx.log.child({ route: r.body.name, direction: r.direction });
+  const common = { key: r.key, instanceIndex: rt.instanceIndex, clientIdPrefix: ctx.clientIdPrefix, sessionExpirySeconds: rt.sessionExpirySeconds, partitionCount: ctx.topics.partitionCount };
+  const metrics = ctx.metrics.route(r.body.name, r.direction);
+  if (r.direction === "mqttToKafka") {
+    const limit = ctx.topics.maxMessageBytes(r.body.kafkaTopic);
+    return new MqttToKafkaPipeline(r.body, r.map.spec, ctx.ports.mqtt, ctx.producer(), {
+      ...common,
+      receiveMaximum: rt.receiveMaximum,
+      maxBufferedBytes: rt.maxBufferedBytes,
+      hash: ctx.ports.hash,
+      ...(limit !== undefined ? { topicMaxMessageBytes: limit } : {}),
+      origin: ctx.origin,
+      leaveSharedOnStop: rt.leaveSharedOnStop,
+      subscription: routeSubscription(r.body, ctx.connector.metadata.name, ctx.connector.spec.instances),
+      metrics,
+    }, log);
+  }
+  return new KafkaToMqttPipeline(r.body, r.map.spec, ctx.ports.mqtt, ctx.ports.kafka, {
+    ...common,
+    maxInFlight: rt.kafkaToMqttMaxInFlight,
+    connections: rt.kafkaToMqttConnections,
+    ...(def.markLoops ? { markOrigin: ctx.origin } : {}),
+    producer: ctx.producer,
+    metrics,
+  }, log);
+}
