@@ -214,22 +214,44 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
         { metadata: { name: 'pulumi-greeting', namespace: 'default', labels: { stage } }, data: { greeting } },
         { provider },
       );
+      // No kubelet runs its Pods, so the provider must not wait for them;
+      // deleting it (foreground) needs the garbage collector.
+      new k8s.apps.v1.Deployment(
+        'web',
+        {
+          metadata: { name: 'pulumi-web', namespace: 'default', annotations: { 'pulumi.com/skipAwait': 'true' } },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'pulumi-web' } },
+            template: {
+              metadata: { labels: { app: 'pulumi-web' } },
+              spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10' }] },
+            },
+          },
+        },
+        { provider },
+      );
       return { name: cm.metadata.name };
     };
 
-    it('up creates the ConfigMap', async () => {
+    it('up creates a ConfigMap and a Deployment', async () => {
       stack = await LocalWorkspace.createOrSelectStack(
         { stackName: 'harness', projectName: 'local-cluster-harness', program },
         await penv.workspaceOptions(),
       );
       const up = await stack.up({ onOutput });
       assert.equal(up.summary.result, 'succeeded');
-      assert.equal(up.summary.resourceChanges?.create, 3, JSON.stringify(up.summary.resourceChanges)); // stack, provider, ConfigMap
+      // stack, provider, ConfigMap, Deployment
+      assert.equal(up.summary.resourceChanges?.create, 4, JSON.stringify(up.summary.resourceChanges));
       assert.equal(up.outputs.name.value, 'pulumi-greeting');
       assert.equal(
         await cluster.kubectl(['get', 'configmap', 'pulumi-greeting', '-o', 'jsonpath={.data.greeting}']),
         'hello',
       );
+      await waitFor('the Deployment to get a ReplicaSet', 60_000, async () => {
+        const rs = await cluster.kubectl(['get', 'replicasets', '-l', 'app=pulumi-web', '-o', 'name']);
+        if (!rs.trim()) throw new Error('no ReplicaSet yet');
+      });
       // The engine ran the provider built from source, found on PATH.
       assert.match(output.join(''), /using pulumi-resource-kubernetes from \$PATH/);
     });
@@ -238,7 +260,7 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
       assert.ok(stack, 'up must have run');
       stage = 'two';
       const preview = await stack.preview({ onOutput });
-      assert.deepEqual(preview.changeSummary, { same: 2, update: 1 });
+      assert.deepEqual(preview.changeSummary, { same: 3, update: 1 });
       assert.equal(
         await cluster.kubectl(['get', 'configmap', 'pulumi-greeting', '-o', 'jsonpath={.metadata.labels.stage}']),
         'one',
@@ -254,15 +276,19 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
       greeting = 'hello';
     });
 
-    it('destroy removes the ConfigMap', async () => {
+    it('destroy removes the ConfigMap, and the Deployment with its ReplicaSet (foreground deletion)', async () => {
       assert.ok(stack, 'up must have run');
       const destroy = await stack.destroy({ onOutput });
       assert.equal(destroy.summary.result, 'succeeded');
-      assert.equal(destroy.summary.resourceChanges?.delete, 3, JSON.stringify(destroy.summary.resourceChanges));
+      assert.equal(destroy.summary.resourceChanges?.delete, 4, JSON.stringify(destroy.summary.resourceChanges));
       assert.equal(
         await cluster.kubectl(['get', 'configmap', 'pulumi-greeting', '--ignore-not-found', '-o', 'name']),
         '',
       );
+      // destroy returned only after the Deployment was gone, which with
+      // foreground propagation means its dependents went first.
+      assert.equal(await cluster.kubectl(['get', 'deployment', 'pulumi-web', '--ignore-not-found', '-o', 'name']), '');
+      assert.equal(await cluster.kubectl(['get', 'replicasets,pods', '-l', 'app=pulumi-web', '-o', 'name']), '');
     });
   });
 });
