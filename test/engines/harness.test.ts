@@ -63,11 +63,7 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
   });
 
   it('Pod Security admission rejects a privileged Pod in a restricted namespace', async () => {
-    await cluster.kubectl([
-      'apply',
-      '-f',
-      '-',
-    ], {
+    await cluster.kubectl(['apply', '-f', '-'], {
       input: manifest({
         apiVersion: 'v1',
         kind: 'Namespace',
@@ -79,14 +75,14 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
     await waitFor('restricted-ns/default service account', 60_000, () =>
       cluster.kubectl(['get', 'serviceaccount', 'default', '-n', 'restricted-ns', '-o', 'name']),
     );
-    const pod = (name: string, securityContext: object): string =>
+    const pod = (name: string, containerSecurity: object, podSecurity: object = {}): string =>
       manifest({
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name, namespace: 'restricted-ns' },
         spec: {
-          containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', securityContext }],
-          ...(name === 'compliant' ? { securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } } } : {}),
+          securityContext: podSecurity,
+          containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', securityContext: containerSecurity }],
         },
       });
 
@@ -97,7 +93,11 @@ describe('engines: local cluster (etcd + kube-apiserver + kube-controller-manage
 
     // A Pod that meets the restricted profile is admitted (nothing runs it: there is no kubelet).
     await cluster.kubectl(['apply', '-f', '-'], {
-      input: pod('compliant', { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }),
+      input: pod(
+        'compliant',
+        { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+      ),
     });
     assert.equal(
       await cluster.kubectl(['get', 'pod', 'compliant', '-n', 'restricted-ns', '-o', 'jsonpath={.status.phase}']),
