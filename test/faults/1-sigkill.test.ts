@@ -23,14 +23,13 @@ describe("fault scenario 1: SIGKILL x3 during a 20,000-message QoS 1 stream, bot
   const s = faultScenario();
 
   it("delivers every message in both directions; duplicates are counted and bounded", async () => {
-    const { brokers: b, scope } = s;
-    const t = await prepareTwoWay(b, scope, 1, "1-sigkill", N);
+    const t = await prepareTwoWay(s, 1, "1-sigkill", N);
     const { k2mTally } = t;
     const spawnConnector = (n: number): Promise<ConnectorProcess> =>
       s.startConnector(t.files, { label: `connector #${n}`, receiveMaximum: RECEIVE_MAXIMUM, readyWithinMs: 90_000 });
     let proc = await spawnConnector(1);
 
-    const loads = await startLoads(b, scope, t, RATE, () => `pid ${proc.pid}`);
+    const loads = await startLoads(s, t, RATE, () => `pid ${proc.pid}`);
     const { mLoad, kLoad, inKafka } = loads;
 
     const kills: string[] = [];
@@ -51,7 +50,7 @@ describe("fault scenario 1: SIGKILL x3 during a 20,000-message QoS 1 stream, bot
       proc = await spawnConnector(k + 1);
     }
 
-    const { m2kTally } = await finishTwoWay(b, t, loads, proc, 180_000);
+    const { m2kTally } = await finishTwoWay(s, t, loads, proc, 180_000);
     const sourceK = kLoad.errors ? " (Kafka source had send retries: duplicates may come from the source)" : "";
     progress(`s1: kills at: ${kills.join(" | ")}${sourceK}`);
     assert.equal(m2kTally.lost, 0, `mqtt->kafka lost ${m2kTally.lost}: ${m2kTally.missing()}`);

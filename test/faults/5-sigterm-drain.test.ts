@@ -18,13 +18,12 @@ describe("fault scenario 5: SIGTERM under load, both directions", function () {
   const s = faultScenario();
 
   it("drains with exit code 0; nothing lost, nothing duplicated", async () => {
-    const { brokers: b, scope } = s;
-    const streams = await prepareTwoWay(b, scope, 5, "5-sigterm-drain", N);
+    const streams = await prepareTwoWay(s, 5, "5-sigterm-drain", N);
     const { k2mTally } = streams;
 
     const first = await s.startConnector(streams.files, { label: "connector #1", drainTimeoutS: DRAIN_TIMEOUT_S });
 
-    const loads = await startLoads(b, scope, streams, RATE);
+    const loads = await startLoads(s, streams, RATE);
     const { mLoad, kLoad, inKafka } = loads;
 
     await waitFor("40% of the stream through, both ways", () => inKafka.value >= 0.4 * N && k2mTally.total >= 0.4 * N, 60_000);
@@ -36,7 +35,7 @@ describe("fault scenario 5: SIGTERM under load, both directions", function () {
     const second = await s.startConnector(streams.files, { label: "connector #2", drainTimeoutS: DRAIN_TIMEOUT_S });
     note(second, `ready ${((Date.now() - t) / 1000).toFixed(1)} s after the SIGTERM`);
 
-    const { m2kTally, exit: exit2 } = await finishTwoWay(b, streams, loads, second);
+    const { m2kTally, exit: exit2 } = await finishTwoWay(s, streams, loads, second);
     assert.equal(exit.signal, null, "the first connector exited by itself, not by our SIGKILL fallback");
     assert.equal(exit.code, 0, `drain under load: exit code ${exit.code} (1 = drain timed out)`);
     assert.equal(m2kTally.lost, 0, `mqtt->kafka lost ${m2kTally.lost}: ${m2kTally.missing()}`);

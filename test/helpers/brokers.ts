@@ -58,6 +58,31 @@ export function sharedBrokers(profile: BrokerProfile = SECURED_BROKERS): Promise
   return brokers;
 }
 
+/**
+ * Mocha hook for a suite on the shared brokers of `profile`: starts them (or waits for them) before
+ * its tests; the first start may fetch the Kafka jars, so the hook may take 180 s. The returned
+ * object stands for them from then on: use it in hooks and tests, not while mocha collects them.
+ */
+export function sharedBrokersFixture(profile: BrokerProfile = SECURED_BROKERS): SharedBrokers {
+  let started: SharedBrokers | undefined;
+  before(async function () {
+    this.timeout(Math.max(this.timeout(), 180_000));
+    started = await sharedBrokers(profile);
+  });
+  const get = (): SharedBrokers => {
+    if (!started) throw new Error('the shared brokers are not started yet (use them in hooks and tests)');
+    return started;
+  };
+  return {
+    get kafka() {
+      return get().kafka;
+    },
+    get mqtt() {
+      return get().mqtt;
+    },
+  };
+}
+
 /** Stop every shared broker that was started; safe to call repeatedly. */
 export async function stopSharedBrokers(): Promise<void> {
   const current = [...shared.values()];

@@ -59,6 +59,16 @@ export function testConfig(o: TestConfigOptions): TestConfig {
   return { name, connectorYaml, mapYamls, text: [connectorYaml, ...mapYamls].join("---\n") };
 }
 
+/** A topic map of one mqttToKafka route; `map` sets the map's other fields. */
+export function mqttToKafkaMap(route: MqttToKafkaSpec, map: Omit<Partial<MapSpec>, "routes"> = {}): MapSpec {
+  return { ...map, routes: [{ mqttToKafka: route }] };
+}
+
+/** A topic map of one kafkaToMqtt route; `map` sets the map's other fields. */
+export function kafkaToMqttMap(route: KafkaToMqttSpec, map: Omit<Partial<MapSpec>, "routes"> = {}): MapSpec {
+  return { ...map, routes: [{ kafkaToMqtt: route }] };
+}
+
 /** Connections without TLS or authentication to a Kafka bootstrap and an MQTT broker URL (its port on 127.0.0.1). */
 export function plainConnections(kafkaBootstrap: string, mqttUrl: string): Pick<ConnectorSpec, "kafkaConnection" | "localBrokerConnection"> {
   return {

@@ -100,18 +100,20 @@ export class ConnectorProcess {
     this.file?.write(`\n### ${new Date().toISOString()} ${label}: node ${args.join(" ")}\n`);
     this.child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
     live.add(this);
-    this.child.stdout!.on("data", (d: Buffer) => {
+    const take = (d: Buffer): string => {
       this.file?.write(d);
       const s = d.toString("utf8");
-      this.out += s;
       this.all += s;
+      return s;
+    };
+    this.child.stdout!.on("data", (d: Buffer) => {
+      const s = take(d);
+      this.out += s;
       this.scan(s);
     });
     this.child.stderr!.on("data", (d: Buffer) => {
-      this.file?.write(d);
-      const s = d.toString("utf8");
+      const s = take(d);
       this.err += s;
-      this.all += s;
       if (s.trim() && this.errorLines.length < 200) this.errorLines.push(`stderr: ${s.trim()}`);
     });
     const hardTimer = setTimeout(() => this.child.kill("SIGKILL"), opts.hardLimitMs ?? 60_000);

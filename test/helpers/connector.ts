@@ -6,7 +6,7 @@ import pino from "pino";
 import { parseConfigText, selectConnector } from "../../connector/config/load";
 import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "../../connector/connector";
 import { formatProblem } from "../../connector/core/errors";
-import { sharedBrokers, uniqueName, type SharedBrokers } from "./brokers";
+import { sharedBrokersFixture, uniqueName } from "./brokers";
 import { plainConnections, testConfig, type TestConfig, type TestConfigOptions } from "./config";
 
 export interface TestConnectorOptions {
@@ -68,10 +68,7 @@ export type FixtureStartOptions = FixtureConfigOptions & Omit<TestConnectorOptio
  */
 export function connectorFixture(namePrefix = "itest") {
   const running: TestConnector[] = [];
-  let brokers: SharedBrokers | undefined;
-  before(async () => {
-    brokers = await sharedBrokers();
-  });
+  const brokers = sharedBrokersFixture();
   afterEach(async function () {
     for (const r of running.splice(0)) {
       if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);
@@ -79,13 +76,11 @@ export function connectorFixture(namePrefix = "itest") {
     }
   });
   const fx = {
-    get brokers(): SharedBrokers {
-      if (!brokers) throw new Error("brokers not started yet");
-      return brokers;
-    },
+    /** The shared brokers (see sharedBrokersFixture). */
+    brokers,
     /** A config for the shared brokers: plain connections unless `connector` replaces them. */
     config(o: FixtureConfigOptions): TestConfig {
-      const b = fx.brokers;
+      const b = brokers;
       return testConfig({
         name: o.name ?? uniqueName(namePrefix).toLowerCase().replace(/[^a-z0-9-]/g, "-"),
         connector: { ...plainConnections(b.kafka.bootstrap, b.mqtt.url), ...o.connector },

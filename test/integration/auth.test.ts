@@ -3,28 +3,23 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfigText } from "../../connector/config/load";
 import { freePort } from "../../scripts/local-brokers";
-import { uniqueName, kcatConsume, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { secretsDir, testConfig, type ConnectorSpec, type MapSpec } from "../helpers/config";
+import { uniqueName, kcatConsume, mosquittoPub } from "../helpers/brokers";
+import { mqttToKafkaMap, secretsDir, testConfig, type ConnectorSpec } from "../helpers/config";
 import { connectorFixture, readLog } from "../helpers/connector";
 import { waitFor } from "../helpers/wait";
 
 /** Each case runs one mqttToKafka message through a secured listener and reads it back with kcat. */
 describe("connections and authentication (real brokers)", function () {
   const fx = connectorFixture("a");
-  let b: SharedBrokers;
-  before(() => {
-    b = fx.brokers;
-  });
+  const b = fx.brokers;
 
-  /** One mqttToKafka route. */
-  const m2k = (mqttTopic: string, kafkaTopic: string): MapSpec => ({ routes: [{ mqttToKafka: { name: "r", mqttTopic, kafkaTopic } }] });
 
   /** Runs a message through a connector whose connections are the shared brokers' plain ones but for `connections`. */
   async function roundTrip(connections: Partial<ConnectorSpec>, secrets: string, publishTo = (t: string, m: string) => mosquittoPub(b.mqtt.url, t, m)) {
     const topic = uniqueName("auth");
     const mt = uniqueName("auth");
     await b.kafka.createTopic(topic, 1);
-    const r = await fx.start({ connector: connections, maps: [{ spec: m2k(mt, topic) }], secretsDir: secrets });
+    const r = await fx.start({ connector: connections, maps: [{ spec: mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic }) }], secretsDir: secrets });
     await publishTo(mt, "secret-path");
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 15_000 });
     assert.equal(recs[0]!.value, "secret-path");
@@ -56,7 +51,7 @@ describe("connections and authentication (real brokers)", function () {
     await b.kafka.createTopic(topic, 1);
     const { connector: c, logFile } = fx.build({
       connector: { kafkaConnection: { endpoint: b.kafka.saslBootstrap!, tls: { tlsEnabled: false }, authentication: { enabled: true, authType: { sasl: { saslType: "scramSha512", token: { secretName: "bad" } } } } } },
-      maps: [{ spec: m2k("x", topic) }],
+      maps: [{ spec: mqttToKafkaMap({ name: "r", mqttTopic: "x", kafkaTopic: topic }) }],
       secretsDir: dir,
     });
     const started = c.start().catch((e: unknown) => e);
@@ -110,7 +105,7 @@ describe("connections and authentication (real brokers)", function () {
     const dir = secretsDir({ "kafka-client": { "tls.crt": readFileSync(certs.clientCert), "tls.key": readFileSync(certs.clientKey) } });
     const { connector: c, logFile } = fx.build({
       connector: { kafkaConnection: { endpoint: b.kafka.sslBootstrap!, tls: { tlsEnabled: true }, authentication: { enabled: true, authType: { x509: { secretName: "kafka-client" } } } } },
-      maps: [{ spec: m2k("x", "t") }],
+      maps: [{ spec: mqttToKafkaMap({ name: "r", mqttTopic: "x", kafkaTopic: "t" }) }],
       secretsDir: dir,
     });
     const started = c.start().catch((e: unknown) => e);

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { sharedBrokers, uniqueName, type SharedBrokers } from "../helpers/brokers";
-import { plainConnections, secretsDir, testConfig, writeConfigDir, type MapSpec } from "../helpers/config";
+import { sharedBrokersFixture, uniqueName } from "../helpers/brokers";
+import { kafkaToMqttMap, mqttToKafkaMap, plainConnections, secretsDir, testConfig, writeConfigDir, type MapSpec } from "../helpers/config";
 import { ConnectorProcess, processFixture } from "../helpers/connector-process";
 
 /** `mqtt-kafka-connector check ...`: its exit code and its stdout and stderr as they came. */
@@ -13,10 +13,7 @@ async function check(args: string[]): Promise<{ code: number | null; out: string
 }
 
 describe("mqtt-kafka-connector check (real brokers)", function () {
-  let b: SharedBrokers;
-  before(async () => {
-    b = await sharedBrokers();
-  });
+  const b = sharedBrokersFixture();
   processFixture();
   /** One config file `c.yaml` with plain connections to `kafka` and `mqtt`, in a new directory. */
   const plainConfig = (map: MapSpec, kafka = b.kafka.bootstrap, mqtt = b.mqtt.url) =>
@@ -25,7 +22,7 @@ describe("mqtt-kafka-connector check (real brokers)", function () {
   it("passes when topics exist and subscriptions are granted", async () => {
     const topic = uniqueName("chk");
     await b.kafka.createTopic(topic, 3);
-    const dir = plainConfig({ routes: [{ mqttToKafka: { name: "r", mqttTopic: "chk/+/x", kafkaTopic: topic, sharedSubscription: { groupName: "g" } } }] });
+    const dir = plainConfig(mqttToKafkaMap({ name: "r", mqttTopic: "chk/+/x", kafkaTopic: topic, sharedSubscription: { groupName: "g" } }));
     const { code, out } = await check(["--config", dir]);
     assert.equal(code, 0, out);
     assert.match(out, new RegExp(`^ok    Kafka topic ${topic}: 3 partition\\(s\\), used by itest-map/r$`, "m"));
@@ -41,7 +38,7 @@ describe("mqtt-kafka-connector check (real brokers)", function () {
           kafkaConnection: { endpoint: b.kafka.bootstrap, tls: { tlsEnabled: false } },
           localBrokerConnection: { endpoint: `127.0.0.1:${b.mqtt.tlsPort}`, tls: { tlsEnabled: true, trustedCaCertificateConfigMap: "mqtt-ca" }, authentication: { usernamePassword: { secretName: "mqtt-creds" } } },
         },
-        maps: [{ spec: { routes: [{ kafkaToMqtt: { name: "cmds", kafkaTopic: missing, mqttTopic: "x" } }] } }],
+        maps: [{ spec: kafkaToMqttMap({ name: "cmds", kafkaTopic: missing, mqttTopic: "x" }) }],
       }).text,
     });
     secretsDir({ "mqtt-creds": { username: b.mqtt.user!.username, password: "not-the-password" }, "mqtt-ca": { "ca.crt": readFileSync(b.mqtt.certs!.caCert) } }, join(dir, "secrets"));

@@ -4,8 +4,8 @@ import { createServer, type Server } from "node:net";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sharedBrokers, uniqueName, kcatConsume, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import { plainConnections, secretsDir, testConfig, writeConfigDir, type ConnectorSpec, type MapSpec, type TestConfigOptions } from "../helpers/config";
+import { sharedBrokersFixture, uniqueName, kcatConsume, mosquittoPub } from "../helpers/brokers";
+import { kafkaToMqttMap, mqttToKafkaMap, plainConnections, secretsDir, testConfig, writeConfigDir, type ConnectorSpec, type TestConfigOptions } from "../helpers/config";
 import { ConnectorProcess, processFixture } from "../helpers/connector-process";
 import { waitFor } from "../helpers/wait";
 import { freePort } from "../../scripts/local-brokers";
@@ -20,9 +20,6 @@ function otherCa(): Buffer {
 /** A new directory holding the config as `config.yaml`. */
 const writeConfig = (o: TestConfigOptions): string => writeConfigDir({ "config.yaml": testConfig(o).text });
 
-/** One mqttToKafka route. */
-const m2k = (name: string, mqttTopic: string, kafkaTopic: string): MapSpec => ({ routes: [{ mqttToKafka: { name, mqttTopic, kafkaTopic } }] });
-
 /** A TCP listener that only counts connection attempts. */
 async function countingListener(): Promise<{ port: number; count: () => number; server: Server }> {
   let n = 0;
@@ -36,10 +33,7 @@ async function countingListener(): Promise<{ port: number; count: () => number; 
 }
 
 describe("mqtt-kafka-connector CLI (process)", function () {
-  let b: SharedBrokers;
-  before(async () => {
-    b = await sharedBrokers();
-  });
+  const b = sharedBrokersFixture();
   processFixture();
 
   it("invalid config: one line per problem, exit 2, and no connection attempt", async () => {
@@ -48,7 +42,7 @@ describe("mqtt-kafka-connector CLI (process)", function () {
     const dir = writeConfig({
       connector: plainConnections(`127.0.0.1:${kafka.port}`, `mqtt://127.0.0.1:${mqttL.port}`),
       // Invalid on purpose, past the types: how such values are reported is what this tests.
-      maps: [{ spec: { compression: "zstd" as never, routes: [{ mqttToKafka: { name: "r", mqttTopic: "a", kafkaTopic: "t", qos: 2 as never } }] } }],
+      maps: [{ spec: mqttToKafkaMap({ name: "r", mqttTopic: "a", kafkaTopic: "t", qos: 2 as never }, { compression: "zstd" as never }) }],
     });
     const run = await ConnectorProcess.serve({ config: dir, httpPort: 0 });
     assert.equal((await run.exited).code, 2);
@@ -67,7 +61,7 @@ describe("mqtt-kafka-connector CLI (process)", function () {
   it("Event Hubs with lz4 compression is refused at startup with exit 2", async () => {
     const dir = writeConfig({
       connector: { ...plainConnections("ns.servicebus.windows.net:9093", b.mqtt.url), kafkaConnection: { endpoint: "ns.servicebus.windows.net:9093", tls: { tlsEnabled: true } } },
-      maps: [{ spec: { compression: "lz4", ...m2k("r", "a", "t") } }],
+      maps: [{ spec: mqttToKafkaMap({ name: "r", mqttTopic: "a", kafkaTopic: "t" }, { compression: "lz4" }) }],
     });
     const run = await ConnectorProcess.serve({ config: dir, httpPort: 0 });
     assert.equal((await run.exited).code, 2);
@@ -75,7 +69,7 @@ describe("mqtt-kafka-connector CLI (process)", function () {
   });
 
   it("--validate reports a valid config and exits 0 without connecting", async () => {
-    const dir = writeConfig({ connector: plainConnections("127.0.0.1:1", "mqtt://127.0.0.1:2"), maps: [{ spec: { routes: [{ kafkaToMqtt: { name: "r", mqttTopic: "a", kafkaTopic: "t" } }] } }] });
+    const dir = writeConfig({ connector: plainConnections("127.0.0.1:1", "mqtt://127.0.0.1:2"), maps: [{ spec: kafkaToMqttMap({ name: "r", mqttTopic: "a", kafkaTopic: "t" }) }] });
     const run = ConnectorProcess.run({ args: ["--config", dir, "--validate"] });
     assert.equal((await run.exited).code, 0);
     assert.equal(run.stdout().trim(), "configuration valid: KafkaConnector/itest with 1 topic map(s), 1 route(s)");
@@ -83,7 +77,7 @@ describe("mqtt-kafka-connector CLI (process)", function () {
 
   it("a missing Kafka topic stops startup with exit 3, naming the topic and the route", async () => {
     const missing = uniqueName("nope");
-    const dir = writeConfig({ connector: plainConnections(b.kafka.bootstrap, b.mqtt.url), maps: [{ spec: m2k("telemetry", "a", missing) }] });
+    const dir = writeConfig({ connector: plainConnections(b.kafka.bootstrap, b.mqtt.url), maps: [{ spec: mqttToKafkaMap({ name: "telemetry", mqttTopic: "a", kafkaTopic: missing }) }] });
     const run = await ConnectorProcess.serve({ config: dir, httpPort: 0 });
     assert.equal((await run.exited).code, 3);
     assert.match(run.stderr(), new RegExp(`Kafka topic "${missing}" does not exist`));
@@ -92,7 +86,7 @@ describe("mqtt-kafka-connector CLI (process)", function () {
 
   it("an unreachable Kafka is retried with backoff and logged; SIGTERM then stops it cleanly", async () => {
     const port = await freePort();
-    const dir = writeConfig({ connector: { ...plainConnections(`127.0.0.1:${port}`, b.mqtt.url), logLevel: "info" }, maps: [{ spec: m2k("r", "a", "t") }] });
+    const dir = writeConfig({ connector: { ...plainConnections(`127.0.0.1:${port}`, b.mqtt.url), logLevel: "info" }, maps: [{ spec: mqttToKafkaMap({ name: "r", mqttTopic: "a", kafkaTopic: "t" }) }] });
     const run = await ConnectorProcess.serve({ config: dir, httpPort: 0 });
     await waitFor("two retry log lines", () => (run.stdout().match(/Kafka unreachable; retrying/g) ?? []).length >= 2, 45_000);
     const line = run.stdout().split("\n").find((l) => l.includes("Kafka unreachable; retrying"))!;
@@ -151,7 +145,7 @@ describe("mqtt-kafka-connector CLI (process)", function () {
     const topic = uniqueName("cli");
     const mt = uniqueName("cli");
     await b.kafka.createTopic(topic, 1);
-    const dir = writeConfig({ connector: plainConnections(b.kafka.bootstrap, b.mqtt.url), maps: [{ spec: m2k("r", mt, topic) }] });
+    const dir = writeConfig({ connector: plainConnections(b.kafka.bootstrap, b.mqtt.url), maps: [{ spec: mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic }) }] });
     const run = await ConnectorProcess.serve({ config: dir, logLevel: "info" });
     await run.waitReady(30_000);
     assert.equal((await fetch(run.url("/healthz"))).status, 200);

@@ -6,16 +6,12 @@ import { strict as assert } from "node:assert";
 import { KafkaJsPort } from "../../connector/ports/kafka/port";
 import { createLogger } from "../../connector/logger";
 import type { ConsumerBatch } from "../../connector/ports/types";
-import { committedOffsets, kcatProduce, sharedBrokers, uniqueName, withKafkaAdmin, type SharedBrokers } from "../helpers/brokers";
+import { committedOffsets, kcatProduce, sharedBrokersFixture, uniqueName, withKafkaAdmin } from "../helpers/brokers";
 import { waitFor } from "../helpers/wait";
 
 describe("Kafka consumer port: commits on drain and rebalance (real Kafka)", function () {
   this.timeout(60_000);
-  let b: SharedBrokers;
-  before(async function () {
-    this.timeout(180_000);
-    b = await sharedBrokers();
-  });
+  const b = sharedBrokersFixture();
 
   const committed = (groupId: string, topic: string) => committedOffsets(b.kafka.bootstrap, groupId, topic);
 

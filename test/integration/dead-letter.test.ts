@@ -1,16 +1,13 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
-import { uniqueName, kcatConsume, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import type { MapSpec } from "../helpers/config";
+import { uniqueName, kcatConsume, kcatProduce, mosquittoSub, mosquittoPub } from "../helpers/brokers";
+import { kafkaToMqttMap, mqttToKafkaMap, type MapSpec } from "../helpers/config";
 import { connectorFixture } from "../helpers/connector";
 import { waitFor } from "../helpers/wait";
 
 describe("dead letters, loop prevention and leaving shared groups (real brokers)", function () {
   const fx = connectorFixture("d");
-  let b: SharedBrokers;
-  before(() => {
-    b = fx.brokers;
-  });
+  const b = fx.brokers;
   async function start(map: MapSpec, opts: { name?: string; instanceIndex?: number; leaveSharedOnStop?: boolean } = {}) {
     const r = await fx.start({
       name: opts.name,
@@ -26,7 +23,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
     const mt = uniqueName("dl");
     const dlq = uniqueName("dlq");
     await b.kafka.createTopic(topic, 1);
-    const c = await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic, deadLetter: { mqttTopic: dlq } } }] });
+    const c = await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic, deadLetter: { mqttTopic: dlq } }));
     const sub = mosquittoSub(b.mqtt.url, dlq, { count: 1, timeoutMs: 20_000 });
     await sub.ready;
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
@@ -52,7 +49,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
     const mt = uniqueName("dlmax");
     const dlq = uniqueName("dlmax-dead");
     await b.kafka.createTopic(topic, 1, { "max.message.bytes": "3000" });
-    const c = await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic, deadLetter: { mqttTopic: dlq } } }] });
+    const c = await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic, deadLetter: { mqttTopic: dlq } }));
     const sub = mosquittoSub(b.mqtt.url, dlq, { count: 1, timeoutMs: 20_000 });
     await sub.ready;
     // Ten 1,000-byte messages would make a 10 kB batch, which Kafka would refuse as a whole.
@@ -77,7 +74,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
     const mt = uniqueName("dlk");
     await b.kafka.createTopic(topic, 1);
     await b.kafka.createTopic(dlq, 1);
-    await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic, deadLetter: { kafkaTopic: dlq } } }] });
+    await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic, deadLetter: { kafkaTopic: dlq } }));
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
     await client.publishAsync(mt, Buffer.alloc(1_100_000, 1), { qos: 1 });
     await client.endAsync();
@@ -93,7 +90,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
     const mt = uniqueName("inv");
     const dlq = uniqueName("inv-dead");
     await b.kafka.createTopic(topic, 1);
-    const c = await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic, deadLetter: { mqttTopic: dlq } } }] });
+    const c = await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic, deadLetter: { mqttTopic: dlq } }));
     const sub = mosquittoSub(b.mqtt.url, dlq, { count: 1, timeoutMs: 15_000 });
     await sub.ready;
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
@@ -115,7 +112,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
     const mt = uniqueName("kinv");
     await b.kafka.createTopic(topic, 1);
     await b.kafka.createTopic(dlq, 1);
-    const c = await start({ copyMqttProperties: true, routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, deadLetter: { kafkaTopic: dlq } } }] });
+    const c = await start(kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt, deadLetter: { kafkaTopic: dlq } }, { copyMqttProperties: true }));
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 2, timeoutMs: 15_000 });
     await sub.ready;
     await kcatProduce(b.kafka.bootstrap, topic, [
@@ -138,7 +135,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
     const topic = uniqueName("kdrop");
     const mt = uniqueName("kdrop");
     await b.kafka.createTopic(topic, 1);
-    const c = await start({ copyMqttProperties: true, routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt } }] });
+    const c = await start(kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt }, { copyMqttProperties: true }));
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 1, timeoutMs: 15_000 });
     await sub.ready;
     await kcatProduce(b.kafka.bootstrap, topic, [{ value: Buffer.from([0xff]), headers: [["mqtt-payload-format-indicator", "1"]] }, { value: "next" }]);
@@ -175,7 +172,7 @@ describe("dead letters, loop prevention and leaving shared groups (real brokers)
       const mt = uniqueName("scale");
       await b.kafka.createTopic(topic, 1);
       const name = uniqueName("scale").toLowerCase();
-      const map: MapSpec = { routes: [{ mqttToKafka: { name: "r", mqttTopic: `${mt}/#`, kafkaTopic: topic, sharedSubscription: { groupName: "g", groupMinimumShareNumber: 1 } } }] };
+      const map = mqttToKafkaMap({ name: "r", mqttTopic: `${mt}/#`, kafkaTopic: topic, sharedSubscription: { groupName: "g", groupMinimumShareNumber: 1 } });
       const survivor = await start(map, { name, instanceIndex: 1, leaveSharedOnStop: leave });
       const leaving = await start(map, { name, instanceIndex: 0, leaveSharedOnStop: leave });
       assert.equal(await leaving.stop(10_000), true);

@@ -8,16 +8,12 @@ import { KafkaJsPort } from "../../connector/ports/kafka/port";
 import { createLogger } from "../../connector/logger";
 import { MAX_RECORDS_PER_FETCH, decompressionRatio } from "../../connector/ports/kafka/fetch-shaping";
 import { consumerGroupPrototype } from "../../connector/ports/kafka/internals";
-import { kcatProduce, sharedBrokers, uniqueName, type SharedBrokers } from "../helpers/brokers";
+import { kcatProduce, sharedBrokersFixture, uniqueName } from "../helpers/brokers";
 import { waitFor } from "../helpers/wait";
 
 describe("Kafka consumer port: fetch limits follow the compression ratio and the record size (real Kafka, kcat)", function () {
   this.timeout(120_000);
-  let b: SharedBrokers;
-  before(async function () {
-    this.timeout(180_000);
-    b = await sharedBrokers();
-  });
+  const b = sharedBrokersFixture();
 
   const PARTITIONS = 3;
   const PER_PARTITION = 5000;

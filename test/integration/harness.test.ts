@@ -8,18 +8,12 @@ import {
   kcatSecured,
   mosquittoPub,
   mosquittoSub,
-  sharedBrokers,
-  SharedBrokers,
+  sharedBrokersFixture,
   uniqueName,
 } from '../helpers/brokers';
 
 describe('local broker harness', function () {
-  let b: SharedBrokers;
-
-  before(async function () {
-    this.timeout(180_000); // first run may fetch the Kafka jars
-    b = await sharedBrokers();
-  });
+  const b = sharedBrokersFixture();
 
   it('kcat round-trips a keyed record with headers through a created topic', async () => {
     const topic = uniqueName('harness-kcat');

@@ -1,18 +1,15 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from "kafkajs";
-import { committedOffsets, uniqueName, kcatProduce, mosquittoSub, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
+import { committedOffsets, uniqueName, kcatProduce, mosquittoSub, mosquittoPub } from "../helpers/brokers";
 import { segmentCodecs } from "../helpers/segments";
-import type { MapSpec } from "../helpers/config";
+import { kafkaToMqttMap, type MapSpec } from "../helpers/config";
 import { connectorFixture } from "../helpers/connector";
 import { waitFor } from "../helpers/wait";
 
 describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
   const fx = connectorFixture("k");
-  let b: SharedBrokers;
-  before(() => {
-    b = fx.brokers;
-  });
+  const b = fx.brokers;
 
   async function start(map: MapSpec) {
     return (await fx.start({ maps: [{ spec: map }] })).connector;
@@ -27,7 +24,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const topic = uniqueName("k2m");
     const mt = uniqueName("cmd");
     await b.kafka.createTopic(topic, 1);
-    await start({ copyMqttProperties: true, routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1 } }] });
+    await start(kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1 }, { copyMqttProperties: true }));
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 3, timeoutMs: 15_000 });
     await sub.ready;
     await kcatProduce(b.kafka.bootstrap, topic, [
@@ -49,7 +46,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const mt = uniqueName("q0");
     const group = uniqueName("g0");
     await b.kafka.createTopic(topic, 1);
-    await start({ routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 0, consumerGroupId: group } }] });
+    await start(kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 0, consumerGroupId: group }));
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 2, timeoutMs: 15_000, qos: 0 });
     await sub.ready;
     await kcatProduce(b.kafka.bootstrap, topic, [{ value: "a" }, { value: "b" }]);
@@ -62,7 +59,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const topic = uniqueName("zstd");
     const mt = uniqueName("zstd");
     await b.kafka.createTopic(topic, 1);
-    await start({ routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("zg") } }] });
+    await start(kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("zg") }));
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 5, timeoutMs: 20_000 });
     await sub.ready;
     // librdkafka sends a batch uncompressed when compression would not shrink it: these do shrink.
@@ -80,7 +77,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     await b.kafka.createTopic(topic, 1);
     const codecs = CompressionCodecs as Record<number, unknown>;
     const zstd = codecs[CompressionTypes.ZSTD];
-    const c = await start({ routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("cg") } }] });
+    const c = await start(kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("cg") }));
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 3, timeoutMs: 60_000 });
     await sub.ready;
     assert.equal(c.ready, true);
@@ -109,7 +106,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const topic = uniqueName("exp");
     const mt = uniqueName("exp");
     await b.kafka.createTopic(topic, 1);
-    const c = await start({ copyMqttProperties: true, routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("eg") } }] });
+    const c = await start(kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: uniqueName("eg") }, { copyMqttProperties: true }));
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 2, timeoutMs: 15_000 });
     await sub.ready;
     // kcat cannot set a record timestamp; a kafkajs producer in the test can.
@@ -152,7 +149,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const mt = uniqueName("lanes");
     await b.kafka.createTopic(topic, 3);
     const route = uniqueName("ln");
-    const c = await start({ routes: [{ kafkaToMqtt: { name: route, kafkaTopic: topic, mqttTopic: mt, qos: 1 } }] });
+    const c = await start(kafkaToMqttMap({ name: route, kafkaTopic: topic, mqttTopic: mt, qos: 1 }));
     assert.equal(c.k2m[0]!.connections, 3, "one connection per partition (default cap 4, topic has 3)");
     const sub = mosquittoSub(b.mqtt.url, mt, { count: 300, timeoutMs: 30_000 });
     await sub.ready;
@@ -168,7 +165,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
   it("publishes on one connection when told to (--kafka-to-mqtt-connections 1)", async () => {
     const topic = uniqueName("lane1");
     await b.kafka.createTopic(topic, 3);
-    const r = await fx.start({ maps: [{ spec: { routes: [{ kafkaToMqtt: { name: "one", kafkaTopic: topic, mqttTopic: uniqueName("l1") } }] } }], runtime: { kafkaToMqttConnections: 1 } });
+    const r = await fx.start({ maps: [{ spec: kafkaToMqttMap({ name: "one", kafkaTopic: topic, mqttTopic: uniqueName("l1") }) }], runtime: { kafkaToMqttConnections: 1 } });
     assert.equal(r.connector.k2m[0]!.connections, 1);
   });
 
@@ -178,7 +175,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const mt = uniqueName("resume");
     const group = uniqueName("rg");
     await b.kafka.createTopic(topic, 2);
-    const map: MapSpec = { routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: group } }] };
+    const map = kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: group });
     // A persistent listener so nothing published while the connector restarts is missed.
     const listener = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5, clientId: uniqueName("listen"), clean: false, properties: { sessionExpiryInterval: 300 } });
     const seen: string[] = [];
@@ -211,7 +208,7 @@ describe("kafkaToMqtt (real Kafka and Mosquitto)", function () {
     const mt = uniqueName("hold");
     const group = uniqueName("hg");
     await b.kafka.createTopic(topic, 1);
-    const c = await start({ routes: [{ kafkaToMqtt: { name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: group } }] });
+    const c = await start(kafkaToMqttMap({ name: "r", kafkaTopic: topic, mqttTopic: mt, qos: 1, consumerGroupId: group }));
     await kcatProduce(b.kafka.bootstrap, topic, Array.from({ length: 5 }, (_, i) => ({ value: `before-${i}` })));
     await waitFor("first 5 committed", async () => (await committedOffset(group, topic)) === 5, 20_000);
     await b.mqtt.stop();

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import mqtt from "mqtt";
-import { uniqueName, kcatConsume, kcatProduce, mosquittoPub, type SharedBrokers } from "../helpers/brokers";
-import type { MapSpec } from "../helpers/config";
+import { uniqueName, kcatConsume, kcatProduce, mosquittoPub } from "../helpers/brokers";
+import { mqttToKafkaMap, type MapSpec } from "../helpers/config";
 import { connectorFixture } from "../helpers/connector";
 import { waitFor } from "../helpers/wait";
 import { installKafkajs } from "../../connector/ports/kafka/seam";
@@ -11,10 +11,7 @@ import { segmentCodecs } from "../helpers/segments";
 
 describe("mqttToKafka (real Mosquitto and Kafka)", function () {
   const fx = connectorFixture("c");
-  let b: SharedBrokers;
-  before(() => {
-    b = fx.brokers;
-  });
+  const b = fx.brokers;
 
   async function start(map: MapSpec, opts: { instanceIndex?: number; instances?: number; name?: string; receiveMaximum?: number } = {}) {
     const r = await fx.start({
@@ -44,7 +41,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("q0");
     const mt = uniqueName("q0");
     await b.kafka.createTopic(topic, 1);
-    await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic, qos: 0 } }] });
+    await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic, qos: 0 }));
     await pub(mt, "zero", { qos: 0 });
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 8000 });
     assert.equal(recs[0]!.value, "zero");
@@ -66,7 +63,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("ptopic");
     const base = uniqueName("pt");
     await b.kafka.createTopic(topic, 6);
-    await start({ partitionStrategy: "topic", routes: [{ mqttToKafka: { name: "r", mqttTopic: `${base}/#`, kafkaTopic: topic } }] });
+    await start(mqttToKafkaMap({ name: "r", mqttTopic: `${base}/#`, kafkaTopic: topic }, { partitionStrategy: "topic" }));
     const mqttTopics = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${base}/s${i}`);
     for (const t of mqttTopics) await pub(t, `v-${t}`);
     const ours = await kcatConsume(b.kafka.bootstrap, topic, { count: 8, timeoutMs: 8000 });
@@ -88,7 +85,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("pprop");
     const mt = uniqueName("pp");
     await b.kafka.createTopic(topic, 4);
-    await start({ partitionStrategy: "property", partitionKeyProperty: "device-id", routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
+    await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic }, { partitionStrategy: "property", partitionKeyProperty: "device-id" }));
     for (let i = 0; i < 6; i++) await pub(mt, `m${i}`, { userProps: [["device-id", `d${i % 2}`]] });
     await pub(mt, "nokey");
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 7, timeoutMs: 8000 });
@@ -103,7 +100,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("pstatic");
     const mt = uniqueName("ps");
     await b.kafka.createTopic(topic, 4);
-    await start({ partitionStrategy: "static", routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] }, { instanceIndex: 6 });
+    await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic }, { partitionStrategy: "static" }), { instanceIndex: 6 });
     for (let i = 0; i < 5; i++) await pub(mt, `s${i}`);
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 5, timeoutMs: 8000 });
     assert.deepEqual(new Set(recs.map((r) => r.partition)), new Set([2]));
@@ -113,7 +110,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("prr");
     const mt = uniqueName("prr");
     await b.kafka.createTopic(topic, 3);
-    await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
+    await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic }));
     for (let i = 0; i < 6; i++) await pub(mt, `r${i}`);
     const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 6, timeoutMs: 8000 });
     const counts = [0, 1, 2].map((p) => recs.filter((r) => r.partition === p).length);
@@ -125,7 +122,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("props");
     const mt = uniqueName("props");
     await b.kafka.createTopic(topic, 1);
-    await start({ copyMqttProperties: true, routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
+    await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic }, { copyMqttProperties: true }));
     await pub(mt, "{}", {
       userProps: [["site", "plant-7"], ["tag", "a"], ["tag", "b"]],
       contentType: "application/json",
@@ -151,7 +148,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("noprops");
     const mt = uniqueName("noprops");
     await b.kafka.createTopic(topic, 1);
-    await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] });
+    await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic }));
     await pub(mt, "plain", { userProps: [["site", "x"]] });
     const [r] = await kcatConsume(b.kafka.bootstrap, topic, { count: 1, timeoutMs: 8000 });
     assert.deepEqual(r!.headers, []);
@@ -192,7 +189,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const topic = uniqueName("shared");
     const mt = uniqueName("shared");
     await b.kafka.createTopic(topic, 1);
-    const c = await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: `${mt}/#`, kafkaTopic: topic, sharedSubscription: { groupName: "g1", groupMinimumShareNumber: 3 } } }] });
+    const c = await start(mqttToKafkaMap({ name: "r", mqttTopic: `${mt}/#`, kafkaTopic: topic, sharedSubscription: { groupName: "g1", groupMinimumShareNumber: 3 } }));
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
     await Promise.all(Array.from({ length: 60 }, (_, i) => client.publishAsync(`${mt}/${i}`, `m${i}`, { qos: 1 })));
     await client.endAsync();
@@ -210,7 +207,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("inst");
     const name = uniqueName("two").toLowerCase();
     await b.kafka.createTopic(topic, 1);
-    const map: MapSpec = { routes: [{ mqttToKafka: { name: "r", mqttTopic: `${mt}/#`, kafkaTopic: topic } }] };
+    const map = mqttToKafkaMap({ name: "r", mqttTopic: `${mt}/#`, kafkaTopic: topic });
     const [i0, i1] = [await start(map, { name, instances: 2, instanceIndex: 0 }), await start(map, { name, instances: 2, instanceIndex: 1 })];
     const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5 });
     await Promise.all(Array.from({ length: 100 }, (_, i) => client.publishAsync(`${mt}/${i}`, `m${i}`, { qos: 1 })));
@@ -229,7 +226,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("resub");
     const name = uniqueName("re").toLowerCase();
     await b.kafka.createTopic(topic, 1);
-    const map: MapSpec = { routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] };
+    const map = mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic });
     const single = await start(map, { name, instances: 1 });
     fx.untrack(single);
     assert.equal(await single.stop(10_000), true);
@@ -247,7 +244,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("rm");
     await b.kafka.createTopic(topic, 1);
     const receiveMaximum = 20;
-    const c = await start({ routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] }, { receiveMaximum });
+    const c = await start(mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic }), { receiveMaximum });
     const route = c.m2k[0]!;
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, route.inFlight)), 1);
@@ -276,7 +273,7 @@ describe("mqttToKafka (real Mosquitto and Kafka)", function () {
     const mt = uniqueName("puback");
     const name = uniqueName("held").toLowerCase();
     await b.kafka.createTopic(topic, 1);
-    const map: MapSpec = { routes: [{ mqttToKafka: { name: "r", mqttTopic: mt, kafkaTopic: topic } }] };
+    const map = mqttToKafkaMap({ name: "r", mqttTopic: mt, kafkaTopic: topic });
     const first = await start(map, { name });
     await b.kafka.stop();
     try {

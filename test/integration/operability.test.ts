@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { sharedBrokers, uniqueName, kcatConsume, kcatProduce, mosquittoSub, type SharedBrokers } from "../helpers/brokers";
+import { sharedBrokersFixture, uniqueName, kcatConsume, kcatProduce, mosquittoSub } from "../helpers/brokers";
 import { plainConnections, testConfig, writeConfigDir, type MapSpec, type MqttToKafkaSpec } from "../helpers/config";
 import { ConnectorProcess, processFixture } from "../helpers/connector-process";
 import { waitFor } from "../helpers/wait";
@@ -20,10 +20,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe("operability: metrics, readiness, hot reload (connector process, real brokers)", function () {
-  let b: SharedBrokers;
-  before(async () => {
-    b = await sharedBrokers();
-  });
+  const b = sharedBrokersFixture();
   processFixture();
 
   /** KafkaConnector "ops" (logLevel info) with the topic map "ops-map". */

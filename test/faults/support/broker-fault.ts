@@ -29,12 +29,12 @@ export interface BrokerFault {
 }
 
 export async function runBrokerFault(s: FaultScenario, f: BrokerFault): Promise<void> {
-  const { brokers: b, scope } = s;
+  const b = s.brokers;
   const N = f.messages;
-  const t = await prepareTwoWay(b, scope, f.n, f.dirName, N);
+  const t = await prepareTwoWay(s, f.n, f.dirName, N);
   const { tag, k2mTally } = t;
   const proc = await s.startConnector(t.files, { label: "connector" });
-  const loads = await startLoads(b, scope, t, f.ratePerSec, () => f.brokerState(b));
+  const loads = await startLoads(s, t, f.ratePerSec, () => f.brokerState(b));
   const { mLoad, kLoad, inKafka } = loads;
 
   const share = `${Math.round(f.faultAfter * 100)} % of the stream through, both ways`;
@@ -48,7 +48,7 @@ export async function runBrokerFault(s: FaultScenario, f: BrokerFault): Promise<
   const [m2kResume, k2mResume] = await resumed;
   const fmt = (x: number | undefined) => (x === undefined ? "not within 90 s" : `${x.toFixed(1)} s`);
   progress(`${tag}: after the broker was back, mqtt→kafka moved again after ${fmt(m2kResume)}, kafka→mqtt after ${fmt(k2mResume)}`);
-  const { m2kTally } = await finishTwoWay(b, t, loads, proc);
+  const { m2kTally } = await finishTwoWay(s, t, loads, proc);
   f.reportLoadErrors(mLoad, kLoad, tag);
   assert.equal(m2kTally.lost, 0, `mqtt->kafka lost ${m2kTally.lost}: ${m2kTally.missing()}`);
   assert.equal(k2mTally.lost, 0, `kafka->mqtt lost ${k2mTally.lost}: ${k2mTally.missing()}`);

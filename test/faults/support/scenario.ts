@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Admin } from "kafkajs";
-import { sharedBrokers, type BrokerProfile, type SharedBrokers } from "../../helpers/brokers";
+import { sharedBrokersFixture, type BrokerProfile, type SharedBrokers } from "../../helpers/brokers";
 import { plainConnections, secretsDir, testConfig, writeConfigDir, type KafkaToMqttSpec, type MapSpec, type MqttToKafkaSpec, type RouteSpec, type TestConfig } from "../../helpers/config";
 import { ConnectorProcess } from "../../helpers/connector-process";
 import { CONNECTOR_CLI, progress, scenarioDir, Scope } from "./env";
@@ -75,21 +75,19 @@ export interface ScenarioConnectorOptions {
  */
 export function faultScenario() {
   const scope = new Scope();
-  let brokers: SharedBrokers | undefined;
+  const brokers = sharedBrokersFixture(FAULT_BROKERS);
+  let up = false;
   before(async () => {
-    brokers = await sharedBrokers(FAULT_BROKERS);
+    up = true;
     await ensureRunning(brokers);
   });
   after(async () => {
     await scope.dispose();
-    if (brokers) await ensureRunning(brokers);
+    if (up) await ensureRunning(brokers);
   });
   return {
     scope,
-    get brokers(): SharedBrokers {
-      if (!brokers) throw new Error("brokers not started yet");
-      return brokers;
-    },
+    brokers,
     /**
      * Starts the connector CLI on the scenario's files as instance 0 (a replacement resumes the
      * same MQTT sessions and consumer groups), killed when the scenario ends; resolves once ready.

@@ -5,8 +5,8 @@ import type { Admin } from "kafkajs";
 import type { SharedBrokers } from "../../helpers/brokers";
 import type { ConnectorProcess, ExitInfo } from "../../helpers/connector-process";
 import { waitFor } from "../../helpers/wait";
-import { progress, type Scope, ticker } from "./env";
-import { createTopics, makeTopology, note, scenarioFiles, TopicEndWatch, topologyConfig, type ScenarioFiles, type Topology } from "./scenario";
+import { progress, ticker } from "./env";
+import { createTopics, makeTopology, note, scenarioFiles, TopicEndWatch, topologyConfig, type FaultScenario, type ScenarioFiles, type Topology } from "./scenario";
 import { awaitKafkaDelivery, awaitMqttDelivery, kafkaAdmin, KafkaLoad, MqttCollector, MqttLoad, printSummary, SeqTally } from "./streams";
 
 export interface TwoWay {
@@ -30,8 +30,9 @@ export interface Loads {
   stopTicker: () => void;
 }
 
-/** Topics, the connector config, an admin client and the far-end collector, all disposed by `scope`. */
-export async function prepareTwoWay(b: SharedBrokers, scope: Scope, n: number, dirName: string, messages: number): Promise<TwoWay> {
+/** Topics, the connector config, an admin client and the far-end collector, all disposed with the scenario. */
+export async function prepareTwoWay(s: FaultScenario, n: number, dirName: string, messages: number): Promise<TwoWay> {
+  const { brokers: b, scope } = s;
   const topo = makeTopology(n, { m2k: true, k2m: true });
   await createTopics(b, topo);
   const files = scenarioFiles(dirName, topologyConfig(b, topo));
@@ -48,7 +49,8 @@ export async function prepareTwoWay(b: SharedBrokers, scope: Scope, n: number, d
 }
 
 /** Starts both load generators and a progress line every 5 s (`extra` adds scenario state to it). */
-export async function startLoads(b: SharedBrokers, scope: Scope, t: TwoWay, ratePerSec: number, extra: () => string = () => ""): Promise<Loads> {
+export async function startLoads(s: FaultScenario, t: TwoWay, ratePerSec: number, extra: () => string = () => ""): Promise<Loads> {
+  const { brokers: b, scope } = s;
   const m2k = t.topo.m2k!;
   const k2m = t.topo.k2m!;
   const mLoad = new MqttLoad({ url: b.mqtt.url, topic: m2k.mqttTopic, tag: `${t.tag}m`, count: t.messages, ratePerSec, clientId: `${t.topo.id}-load` });
@@ -80,7 +82,7 @@ export async function awaitBothWays(b: SharedBrokers, t: TwoWay, timeoutMs = 120
  * and for every message at both far ends, stops `proc` with SIGTERM and prints the summary.
  */
 export async function finishTwoWay(
-  b: SharedBrokers,
+  s: FaultScenario,
   t: TwoWay,
   loads: Loads,
   proc: ConnectorProcess,
@@ -89,7 +91,7 @@ export async function finishTwoWay(
   const { mLoad, kLoad } = loads;
   await waitFor("both load generators to finish", () => mLoad.acked >= t.messages && kLoad.produced >= t.messages, sendWithinMs, 250);
   progress(`${t.tag}: streams sent (${mLoad.describe()}; ${kLoad.describe()}); waiting for delivery`);
-  const m2kTally = await awaitBothWays(b, t);
+  const m2kTally = await awaitBothWays(s.brokers, t);
   loads.stopTicker();
   const exit = await proc.terminate();
   note(proc, `SIGTERM: exit ${exit.code}; ${proc.statsSummary()}`);
