@@ -75,29 +75,25 @@ export function connectorFixture(namePrefix = "itest") {
       await r.connector.stop(10_000);
     }
   });
+  const options = ({ name, connector, maps, ...rest }: FixtureStartOptions): TestConnectorOptions => ({ ...rest, config: fx.config({ name, connector, maps }) });
   const fx = {
     /** The shared brokers (see sharedBrokersFixture). */
     brokers,
     /** A config for the shared brokers: plain connections unless `connector` replaces them. */
     config(o: FixtureConfigOptions): TestConfig {
-      const b = brokers;
       return testConfig({
         name: o.name ?? uniqueName(namePrefix).toLowerCase().replace(/[^a-z0-9-]/g, "-"),
-        connector: { ...plainConnections(b.kafka.bootstrap, b.mqtt.url), ...o.connector },
+        connector: { ...plainConnections(brokers.kafka.bootstrap, brokers.mqtt.url), ...o.connector },
         maps: o.maps,
       });
     },
     /** Builds a connector on the shared brokers (not started, not tracked). */
     build(o: FixtureStartOptions): TestConnector {
-      const { name: _n, connector: _c, maps: _m, ...rest } = o;
-      return buildTestConnector({ ...rest, config: fx.config(o) });
+      return buildTestConnector(options(o));
     },
     /** Builds, starts and tracks a connector on the shared brokers. */
     async start(o: FixtureStartOptions): Promise<TestConnector> {
-      const r = fx.build(o);
-      await r.connector.start();
-      running.push(r);
-      return r;
+      return fx.track(await startTestConnector(options(o)));
     },
     track(r: TestConnector) {
       running.push(r);
