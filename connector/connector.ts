@@ -15,7 +15,7 @@ import { createPipeline, describeRoute, routeDefs, type RouteDef } from "./lifec
 import { planReload, type ReloadPlan, type RouteState } from "./lifecycle/reload-plan";
 import { TopicMetadata } from "./lifecycle/topic-metadata";
 import { logThroughput } from "./lifecycle/summaries";
-import type { RuntimeOptions } from "./lifecycle/runtime";
+import { connectorPortUse, type RuntimeOptions } from "./lifecycle/runtime";
 
 export { DEFAULT_RUNTIME, type RuntimeOptions } from "./lifecycle/runtime";
 export type { ConnectorPorts } from "./ports/factory";
@@ -59,8 +59,7 @@ export class Connector {
   }
 
   private defaultPorts(): ConnectorPorts {
-    const rt = this.runtime;
-    const use = { ...rt, clientId: `${this.clientIdPrefix}-${rt.instanceIndex}`, partitionsConsumedConcurrently: 4 };
+    const use = connectorPortUse(this.runtime, this.clientIdPrefix);
     return buildPorts(this.config.connector, use, this.log, (client, event) => (event === "reconnect" ? this.metrics.reconnects : this.metrics.connectionErrors).inc({ client }));
   }
 

@@ -1,9 +1,10 @@
 /**
  * Releases items strictly in the order they were added, once each is completed.
  *
- * MQTT→Kafka: items are PUBACKs; a PUBACK may go out only after its Kafka ack and only after every
- * PUBLISH received before it was acked (MQTT v5 §4.6). Kafka→MQTT: items are offsets; the commit
- * position may only advance past offsets whose PUBACK arrived.
+ * Used for MQTT→Kafka PUBACKs (ports/mqtt/puback-deferral.ts): a PUBACK may go out only after its
+ * Kafka ack and only after every PUBLISH received before it was acked (MQTT v5 §4.6). Kafka→MQTT
+ * offsets do not need it: a fetched batch's offset is resolved once all of its PUBACKs are in
+ * (routes/kafka-to-mqtt.ts), and ports/kafka/consumer.ts commits resolved offsets on a timer.
  */
 export class OrderedLedger<T> {
   private items: (T | undefined)[] = [];

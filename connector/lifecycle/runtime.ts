@@ -1,4 +1,5 @@
 import { RUNTIME_OPTIONS, type RuntimeValues } from "../config/runtime-options";
+import type { PortUse } from "../ports/factory";
 
 /** What a running connector needs to know beyond its resources. */
 export interface RuntimeOptions {
@@ -38,6 +39,18 @@ export function runtimeFromValues(v: RuntimeValues): RuntimeOptions {
     partitionRefreshMs: 60_000,
     leaveSharedOnStop: !v.keepSharedSessions,
     summaryIntervalMs: 60_000,
+  };
+}
+
+/** How a running connector connects: its own client ID per instance, and its consumer settings. */
+export function connectorPortUse(rt: RuntimeOptions, clientIdPrefix: string): PortUse {
+  return {
+    secretsDir: rt.secretsDir,
+    clientId: `${clientIdPrefix}-${rt.instanceIndex}`,
+    offsetReset: rt.offsetReset,
+    commitIntervalMs: rt.commitIntervalMs,
+    sessionTimeoutMs: rt.sessionTimeoutMs,
+    partitionsConsumedConcurrently: 4,
   };
 }
 

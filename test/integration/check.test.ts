@@ -26,7 +26,9 @@ describe("mqtt-kafka-connector check (real brokers)", function () {
     const { code, out } = await check(["--config", dir]);
     assert.equal(code, 0, out);
     assert.match(out, new RegExp(`^ok    Kafka topic ${topic}: 3 partition\\(s\\), used by itest-map/r$`, "m"));
-    assert.match(out, /^ok    MQTT subscription \$share\/g\/chk\/\+\/x: granted at QoS 1 for itest-map\/r$/m);
+    // The line also says how the instances subscribe (issue 13: check explains what will happen).
+    assert.match(out, /^ok    MQTT subscription \$share\/g\/chk\/\+\/x: granted at QoS 1 for itest-map\/r; shares \$share\/g\/chk\/\+\/x, 1 client per instance$/m);
+    assert.match(out, /^ok    kafkajs: kafkajs 2\.2\.4: patches on, fetchShaping on, rejoinHook on, murmur2 on, codecs on$/m);
     assert.match(out, /all checks passed\n$/);
   });
 
