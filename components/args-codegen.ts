@@ -6,6 +6,7 @@
  *   connector's own validator;
  * - named interfaces are what Pulumi's multi-language component analyzer understands.
  */
+import { RUNTIME_OPTIONS, type OptionSpec } from "../connector/config/runtime-options";
 import { KafkaConnectorSpec, KafkaConnectorTopicMapSpec } from "../connector/config/schema";
 import { exactlyOneOfKeys, isRecord, plainJson, schemaProperties, schemaRequired, type JsonSchema } from "./schema-json";
 
@@ -136,6 +137,23 @@ function jsdoc(lines: string[], indent: string): string {
   return `${indent}/**\n${safe.map((l) => `${indent} * ${l}`).join("\n")}\n${indent} */\n`;
 }
 
+/** The connector's runtime options (config/runtime-options.ts) as typed component args, plain values. */
+function generateRuntimeArgs(): string {
+  let body = "";
+  for (const [name, o] of Object.entries(RUNTIME_OPTIONS) as [string, OptionSpec][]) {
+    if (o.podManaged) continue;
+    const type = o.kind === "int" ? "number" : o.kind === "flag" ? "boolean" : "string";
+    const facts = [`Environment variable \`${o.env}\`, flag \`--${o.flag}\`.`];
+    if (o.kind === "enum") facts.push(`One of: ${o.values.map((v) => `\`${v}\``).join(", ")}.`);
+    if (o.kind === "int") facts.push(`At least ${o.min}.`);
+    facts.push(`Default: \`${String(o.default)}\`.`);
+    body += jsdoc([`${o.help.charAt(0).toUpperCase()}${o.help.slice(1)}.`, facts.join(" ")], "  ");
+    body += `  ${name}?: ${type};\n`;
+  }
+  const doc = ["Runtime options of the connector process, set as its environment.", "Generated from connector/config/runtime-options.ts; values are checked with the CLI's own bounds."];
+  return `${jsdoc(doc, "")}export interface ConnectorRuntimeArgs {\n${body}}\n`;
+}
+
 /** Generates the TypeScript source of components/spec-types.ts. */
 export function generateSpecTypes(roots: RootSpec[] = GENERATED_ROOTS): string {
   const emitted: string[] = [];
@@ -200,8 +218,8 @@ export function generateSpecTypes(roots: RootSpec[] = GENERATED_ROOTS): string {
   });
 
   const header =
-    "// Generated from connector/config/schema.ts by `npm run gen:crds`. Do not edit.\n" +
+    "// Generated from connector/config/schema.ts and runtime-options.ts by `npm run gen:crds`. Do not edit.\n" +
     "// test/components/crds.test.ts fails when this file drifts from the schema.\n" +
     'import type * as pulumi from "@pulumi/pulumi";\n';
-  return [header, ...rootSources, ...emitted].join("\n");
+  return [header, ...rootSources, ...emitted, generateRuntimeArgs()].join("\n");
 }

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RUNTIME_OPTIONS, runtimeEnvironment, type RuntimeValues } from "../connector/config/runtime-options";
 import { childOptions } from "./options";
 import * as kubernetes from "@pulumi/kubernetes";
 import { API_VERSION_FULL, type KafkaConnectorResource, type KafkaConnectorTopicMapResource } from "../connector/config/schema";
-import type { KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
+import type { ConnectorRuntimeArgs, KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
 import {
   CONFIG_FILE,
   InvalidArgsError,
@@ -66,10 +67,12 @@ export interface KafkaConnectorArgs {
   maxUnavailable?: pulumi.Input<number>;
   /** Node selector of the pods. */
   nodeSelector?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /** The connector's runtime options (its flags), typed; rendered into the container environment. */
+  runtime?: ConnectorRuntimeArgs;
   /**
-   * Extra environment variables of the connector container: its runtime options (README, "Running
-   * the connector"), e.g. `MQTT_RECEIVE_MAXIMUM`, `KAFKA_TO_MQTT_CONNECTIONS`, `NODE_OPTIONS`. Values are plain
-   * pod spec text; secrets belong in the spec's Secret and Key Vault references, not here.
+   * Other environment variables of the connector container, e.g. `NODE_OPTIONS`. Runtime options
+   * go in `runtime`. Values are plain pod spec text; secrets belong in the spec's Secret and Key
+   * Vault references, not here.
    */
   env?: { [name: string]: pulumi.Input<string> };
 }
@@ -121,6 +124,14 @@ export class KafkaConnector extends pulumi.ComponentResource {
     for (const envName of Object.keys(args.env ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) fail(`env.${envName}: not a valid environment variable name (letters, digits and '_', not starting with a digit)`);
       if (RESERVED_ENV.has(envName)) fail(`env.${envName}: set by the component (instance index and probes depend on it); remove it`);
+      const option = Object.entries(RUNTIME_OPTIONS).find(([, o]) => o.env === envName && !("podManaged" in o && o.podManaged));
+      if (option) fail(`env.${envName}: a runtime option; set runtime.${option[0]} instead`);
+    }
+    let runtimeEnv: Record<string, string> = {};
+    try {
+      runtimeEnv = runtimeEnvironment((args.runtime ?? {}) as Partial<RuntimeValues>);
+    } catch (e) {
+      fail((e as Error).message);
     }
     // StatefulSet pod names are `<name>-<ordinal>` and must stay DNS labels.
     if (connectorName.length > 52) fail(`connectorName: ${JSON.stringify(connectorName)} is longer than 52 characters`);
@@ -238,7 +249,7 @@ export class KafkaConnector extends pulumi.ComponentResource {
         pullSecrets: pulumi.output(args.imagePullSecrets ?? []),
         grace: args.terminationGracePeriodSeconds ?? 60,
         nodeSelector: pulumi.output(args.nodeSelector ?? {}),
-        env: pulumi.output(args.env ?? {}),
+        env: pulumi.output({ ...(args.env ?? {}), ...runtimeEnv }),
       })
       .apply((v) =>
         connectorPodSpec(v.r.connector.spec, {

@@ -4,7 +4,7 @@ import type { Compression } from "../connector/config/schema";
 import { childOptions } from "./options";
 import * as resources from "@pulumi/azure-native/resources";
 import * as kubernetes from "@pulumi/kubernetes";
-import type { BridgeConnectorSpecArgs, KafkaConnectionArgs, KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
+import type { BridgeConnectorSpecArgs, ConnectorRuntimeArgs, KafkaConnectionArgs, KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
 import { EventHubsKafka, type EventHubSettingsArgs } from "./event-hubs-kafka";
 import { EventHubsRoleAssignments } from "./event-hubs-role-assignments";
 import { ConnectorIdentity } from "./connector-identity";
@@ -52,7 +52,9 @@ export interface BridgeWorkloadArgs {
   mqttTokenAudience?: pulumi.Input<string>;
   /** Node selector of the pods. */
   nodeSelector?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
-  /** Extra environment of the connector container (runtime options such as `KAFKA_TO_MQTT_CONNECTIONS`). */
+  /** The connector's runtime options (its flags), typed. */
+  runtime?: ConnectorRuntimeArgs;
+  /** Other environment of the connector container, e.g. `NODE_OPTIONS`; runtime options go in `runtime`. */
   env?: { [name: string]: pulumi.Input<string> };
 }
 

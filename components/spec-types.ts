@@ -1,4 +1,4 @@
-// Generated from connector/config/schema.ts by `npm run gen:crds`. Do not edit.
+// Generated from connector/config/schema.ts and runtime-options.ts by `npm run gen:crds`. Do not edit.
 // test/components/crds.test.ts fails when this file drifts from the schema.
 import type * as pulumi from "@pulumi/pulumi";
 
@@ -444,4 +444,61 @@ export interface KafkaToMqttRouteArgs {
    * Set exactly one of: `kafkaTopic`, `mqttTopic`.
    */
   deadLetter?: DeadLetterArgs;
+}
+
+/**
+ * Runtime options of the connector process, set as its environment.
+ * Generated from connector/config/runtime-options.ts; values are checked with the CLI's own bounds.
+ */
+export interface ConnectorRuntimeArgs {
+  /**
+   * Log level; overrides spec.logLevel.
+   * Environment variable `LOG_LEVEL`, flag `--log-level`. One of: `trace`, `debug`, `info`, `warn`, `error`, `fatal`. Default: `warn`.
+   */
+  logLevel?: string;
+  /**
+   * MQTT Receive Maximum of each subscribing client: QoS 1 messages in flight per connection.
+   * Environment variable `MQTT_RECEIVE_MAXIMUM`, flag `--receive-maximum`. At least 1. Default: `1000`.
+   */
+  receiveMaximum?: number;
+  /**
+   * MQTT connections each kafkaToMqtt route publishes on, at most one per partition; the broker's Receive Maximum applies per connection.
+   * Environment variable `KAFKA_TO_MQTT_CONNECTIONS`, flag `--kafka-to-mqtt-connections`. At least 1. Default: `4`.
+   */
+  kafkaToMqttConnections?: number;
+  /**
+   * QoS 0 messages waiting for Kafka beyond this are shed and counted (each counts its record plus 512 bytes); QoS 1 is bounded by the Receive Maximum.
+   * Environment variable `MAX_BUFFERED_BYTES`, flag `--max-buffered-bytes`. At least 1024. Default: `67108864`.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * How long the broker keeps our MQTT sessions, and queues for them, while we are away (seconds).
+   * Environment variable `MQTT_SESSION_EXPIRY_SECONDS`, flag `--session-expiry`. At least 0. Default: `3600`.
+   */
+  sessionExpirySeconds?: number;
+  /**
+   * Where a consumer group with no committed offset starts.
+   * Environment variable `KAFKA_OFFSET_RESET`, flag `--offset-reset`. One of: `earliest`, `latest`. Default: `earliest`.
+   */
+  offsetReset?: string;
+  /**
+   * Offset commit cadence; Event Hubs allows about 4 commits per second per partition.
+   * Environment variable `KAFKA_COMMIT_INTERVAL_MS`, flag `--commit-interval-ms`. At least 250. Default: `1000`.
+   */
+  commitIntervalMs?: number;
+  /**
+   * How long a crashed instance's partitions wait before the group reassigns them.
+   * Environment variable `KAFKA_SESSION_TIMEOUT_MS`, flag `--kafka-session-timeout-ms`. At least 6000. Default: `10000`.
+   */
+  sessionTimeoutMs?: number;
+  /**
+   * Seconds allowed for the drain on SIGTERM/SIGINT.
+   * Environment variable `DRAIN_TIMEOUT_SECONDS`, flag `--drain-timeout`. At least 0. Default: `30`.
+   */
+  drainTimeoutSeconds?: number;
+  /**
+   * On stop, keep shared-subscription sessions instead of leaving the group.
+   * Environment variable `MQTT_KEEP_SHARED_SESSIONS`, flag `--keep-shared-sessions`. Default: `false`.
+   */
+  keepSharedSessions?: boolean;
 }

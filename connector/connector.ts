@@ -125,13 +125,7 @@ export class Connector {
 
   /** Updates the gauges that are cheaper to read at scrape time than to track per message. */
   refreshGauges(): void {
-    for (const p of this.pipelines) {
-      const labels = { route: p.name, direction: p.direction };
-      this.metrics.inFlight.set(labels, p.inFlight);
-      this.metrics.routeReady.set(labels, p.ready ? 1 : 0);
-      if (p.direction === "mqttToKafka") this.metrics.bufferedBytes.set({ route: p.name }, p.buffered);
-    }
-    this.metrics.ready.set(this.ready ? 1 : 0);
+    this.metrics.observe(this.pipelines, this.ready);
   }
 
   /**

@@ -1,9 +1,12 @@
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";
+import type { Pipeline } from "./routes/pipeline";
 
 /** All metric names start with this; see docs/operations.md for the full list. */
 export const PREFIX = "mqtt_kafka_connector_";
 
-export type Direction = "mqttToKafka" | "kafkaToMqtt";
+import type { Direction } from "./config/routes";
+
+export type { Direction };
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -76,6 +79,17 @@ export class ConnectorMetrics {
       registers: [r],
     });
     this.configReloads = new Counter({ name: `${PREFIX}config_reloads_total`, help: "Topic-map reloads by result (applied, rejected).", labelNames: ["result"], registers: [r] });
+  }
+
+  /** Sets the gauges read from the pipelines at scrape time. */
+  observe(pipelines: readonly Pipeline[], ready: boolean): void {
+    for (const p of pipelines) {
+      const labels = { route: p.name, direction: p.direction };
+      this.inFlight.set(labels, p.inFlight);
+      this.routeReady.set(labels, p.ready ? 1 : 0);
+      if (p.direction === "mqttToKafka") this.bufferedBytes.set({ route: p.name }, p.buffered);
+    }
+    this.ready.set(ready ? 1 : 0);
   }
 
   setKafkajsSeam(parts: Record<string, boolean>): void {

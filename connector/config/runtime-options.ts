@@ -140,7 +140,11 @@ export function runtimeEnvironment(values: Partial<RuntimeValues>): Record<strin
     const o: OptionSpec | undefined = RUNTIME_OPTIONS[name];
     if (!o) throw new UsageError(`runtime.${name}: unknown option (known: ${Object.keys(RUNTIME_OPTIONS).join(", ")})`);
     if (o.podManaged) throw new UsageError(`runtime.${name}: set by the component itself`);
-    parseOne(name, typeof value === "boolean" ? value : String(value)); // same bounds as the CLI
+    try {
+      parseOne(name, typeof value === "boolean" ? value : String(value)); // same bounds as the CLI
+    } catch (e) {
+      throw new UsageError(`runtime.${name}: ${(e as Error).message}`);
+    }
     env[o.env] = String(value);
   }
   return env;

@@ -3,7 +3,8 @@
  * and the Pulumi component args are all derived from the definitions in this file.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { Strict, StringEnum, IntEnum, withDefault, exactlyOneOf, atMostOneOf, type Resolved } from "./typebox-helpers";
+import { Strict, StringEnum, IntEnum, withDefault, exactlyOneOf, type Resolved } from "./typebox-helpers";
+import { KafkaConnection, LocalBrokerConnection, Tls } from "./schema-connections";
 
 export const API_GROUP = "mq.iotoperations.azure.com";
 export const API_VERSION = "v1beta1";
@@ -15,8 +16,7 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] a
 export const COMPRESSIONS = ["none", "gzip", "snappy", "lz4"] as const;
 export const PARTITION_STRATEGIES = ["default", "static", "topic", "property"] as const;
 export const KAFKA_ACKS = ["zero", "one", "all"] as const;
-export const SASL_TYPES = ["plain", "scramSha256", "scramSha512"] as const;
-export const KAFKA_AUTH_TYPES = ["sasl", "systemAssignedManagedIdentity", "x509"] as const;
+export { SASL_TYPES, KAFKA_AUTH_TYPES } from "./schema-connections";
 
 /** Event Hubs rejects produce requests above 1,046,528 bytes; we stay under 1,000,000. */
 export const MAX_REQUEST_BYTES = 1_000_000;
@@ -31,179 +31,6 @@ const Metadata = Type.Object(
     namespace: Type.Optional(Type.String({ description: "Namespace of the resource.", minLength: 1 })),
   },
   { additionalProperties: true, description: "Standard Kubernetes object metadata." },
-);
-
-const VersionedName = Strict(
-  {
-    name: Type.String({ description: "Name of the Key Vault object.", minLength: 1 }),
-    version: Type.Optional(Type.String({ description: "Version of the Key Vault object; latest when omitted." })),
-  },
-  { description: "A Key Vault object reference." },
-);
-
-const Vault = Strict(
-  {
-    name: Type.String({ description: "Key Vault name.", minLength: 1 }),
-    directoryId: Type.String({ description: "Entra tenant (directory) ID of the vault.", minLength: 1 }),
-    credentials: Strict(
-      {
-        servicePrincipalLocalSecretName: Type.String({
-          description: "Kubernetes Secret with the service principal credentials the CSI driver uses to read the vault.",
-          minLength: 1,
-        }),
-      },
-      { description: "How the Secrets Store CSI driver authenticates to the vault." },
-    ),
-  },
-  { description: "The Azure Key Vault that holds the secret." },
-);
-
-const Tls = Strict(
-  {
-    tlsEnabled: Type.Boolean({ description: "Use TLS for the connection. Must be true for Event Hubs." }),
-    trustedCaCertificateConfigMap: Type.Optional(
-      Type.String({ description: "ConfigMap holding PEM CA certificates used to verify the server.", minLength: 1 }),
-    ),
-  },
-  { description: "TLS settings." },
-);
-
-const SaslToken = Type.Object(
-  {
-    secretName: Type.Optional(
-      Type.String({ description: "Kubernetes Secret with `password` (and optionally `username`) keys.", minLength: 1 }),
-    ),
-    keyVault: Type.Optional(
-      Strict(
-        {
-          username: Type.Optional(Type.String({ description: "SASL username, e.g. `$ConnectionString` for Event Hubs." })),
-          vault: Vault,
-          vaultSecret: VersionedName,
-        },
-        { description: "Read the password from Azure Key Vault." },
-      ),
-    ),
-  },
-  { additionalProperties: false, description: "Where the SASL password comes from.", ...exactlyOneOf(["secretName", "keyVault"]) },
-);
-
-const Sasl = Strict(
-  {
-    saslType: StringEnum(SASL_TYPES, { description: "SASL mechanism." }),
-    token: SaslToken,
-  },
-  { description: "SASL authentication (PLAIN or SCRAM)." },
-);
-
-const ManagedIdentity = Strict(
-  {
-    audience: Type.String({
-      description: "Token audience, `https://<namespace>.servicebus.windows.net` for Event Hubs.",
-      pattern: "^https://[^\\s/]+/?$",
-    }),
-  },
-  { description: "Entra ID (managed or workload identity) authentication via SASL OAUTHBEARER." },
-);
-
-const X509 = Type.Object(
-  {
-    secretName: Type.Optional(Type.String({ description: "Kubernetes TLS Secret (`tls.crt`, `tls.key`).", minLength: 1 })),
-    keyVault: Type.Optional(
-      Type.Object(
-        {
-          vault: Vault,
-          vaultCert: Type.Optional(VersionedName),
-          vaultCaChainSecret: Type.Optional(VersionedName),
-        },
-        {
-          additionalProperties: false,
-          description: "Read the client certificate from Azure Key Vault.",
-          ...exactlyOneOf(["vaultCert", "vaultCaChainSecret"]),
-        },
-      ),
-    ),
-  },
-  { additionalProperties: false, description: "X.509 client certificate authentication.", ...exactlyOneOf(["secretName", "keyVault"]) },
-);
-
-const KafkaAuthType = Type.Object(
-  {
-    sasl: Type.Optional(Sasl),
-    systemAssignedManagedIdentity: Type.Optional(ManagedIdentity),
-    x509: Type.Optional(X509),
-  },
-  {
-    additionalProperties: false,
-    description: "The authentication method: exactly one when `enabled` is true; may be empty (`{}`) when it is false.",
-    ...atMostOneOf(KAFKA_AUTH_TYPES),
-  },
-);
-
-const KafkaConnection = Strict(
-  {
-    endpoint: Type.String({
-      description: "Bootstrap servers as `host:port`, comma-separated for several.",
-      pattern: "^[^\\s,:]+:[0-9]{1,5}(,[^\\s,:]+:[0-9]{1,5})*$",
-    }),
-    tls: Tls,
-    authentication: Type.Optional(
-      Strict(
-        {
-          enabled: Type.Boolean({ description: "Authenticate to Kafka." }),
-          authType: KafkaAuthType,
-        },
-        { description: "Kafka authentication." },
-      ),
-    ),
-  },
-  { description: "Connection to Kafka or Event Hubs." },
-);
-
-const MqttAuthentication = Type.Object(
-  {
-    kubernetes: Type.Optional(
-      Strict(
-        {
-          tokenPath: Type.Optional(
-            Type.String({
-              description: "Service account token file. Default `/var/run/secrets/tokens/mqtt-client-token`, or `$MQTT_SAT_TOKEN_PATH`.",
-              minLength: 1,
-            }),
-          ),
-        },
-        { description: "MQTT v5 enhanced authentication with method `K8S-SAT`." },
-      ),
-    ),
-    x509: Type.Optional(
-      Strict(
-        { secretName: Type.String({ description: "Kubernetes TLS Secret (`tls.crt`, `tls.key`).", minLength: 1 }) },
-        { description: "X.509 client certificate." },
-      ),
-    ),
-    usernamePassword: Type.Optional(
-      Strict(
-        { secretName: Type.String({ description: "Kubernetes basic-auth Secret (`username`, `password`).", minLength: 1 }) },
-        { description: "MQTT username and password." },
-      ),
-    ),
-  },
-  {
-    additionalProperties: false,
-    description: "Exactly one local broker authentication method.",
-    ...exactlyOneOf(["kubernetes", "x509", "usernamePassword"]),
-  },
-);
-
-const LocalBrokerConnection = Strict(
-  {
-    endpoint: withDefault(
-      Type.String({ description: "MQTT broker `host:port`.", pattern: "^[^\\s,:]+:[0-9]{1,5}$" }),
-      "localhost:1883",
-    ),
-    tls: withDefault(Tls, { tlsEnabled: false }),
-    authentication: Type.Optional(MqttAuthentication),
-  },
-  { description: "Connection to the MQTT v5 broker." },
 );
 
 const Image = Strict(

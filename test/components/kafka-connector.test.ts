@@ -276,7 +276,8 @@ describe("KafkaConnector", () => {
           terminationGracePeriodSeconds: 120,
           maxUnavailable: 2,
           nodeSelector: { "kubernetes.io/os": "linux" },
-          env: { MQTT_RECEIVE_MAXIMUM: "500", KAFKA_TO_MQTT_CONNECTIONS: "2" },
+          runtime: { receiveMaximum: 500, kafkaToMqttConnections: 2 },
+          env: { NODE_OPTIONS: "--max-old-space-size=400" },
         }),
     );
     const c = container(r);
@@ -285,7 +286,7 @@ describe("KafkaConnector", () => {
     assert.equal(podSpec(r)["terminationGracePeriodSeconds"], 120);
     assert.deepEqual(podSpec(r)["nodeSelector"], { "kubernetes.io/os": "linux" });
     const env = (c["env"] as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]);
-    assert.deepEqual(env, [["HTTP_PORT", "8080"], ["KAFKA_TO_MQTT_CONNECTIONS", "2"], ["MQTT_RECEIVE_MAXIMUM", "500"]]);
+    assert.deepEqual(env, [["HTTP_PORT", "8080"], ["KAFKA_TO_MQTT_CONNECTIONS", "2"], ["MQTT_RECEIVE_MAXIMUM", "500"], ["NODE_OPTIONS", "--max-old-space-size=400"]]);
     assert.equal(at(one(r, "kubernetes:policy/v1:PodDisruptionBudget", "bridge-pdb").inputs, "spec", "maxUnavailable"), 2);
   });
 
@@ -307,6 +308,16 @@ describe("KafkaConnector", () => {
         "an environment variable the component sets itself",
         () => ({ ...base(), env: { HTTP_PORT: "9000" } }),
         'KafkaConnector "bridge": env.HTTP_PORT: set by the component (instance index and probes depend on it); remove it',
+      ],
+      [
+        "a runtime option set as a free-form variable",
+        () => ({ ...base(), env: { MQTT_RECEIVE_MAXIMUM: "500" } }),
+        'KafkaConnector "bridge": env.MQTT_RECEIVE_MAXIMUM: a runtime option; set runtime.receiveMaximum instead',
+      ],
+      [
+        "a runtime option out of its bounds",
+        () => ({ ...base(), runtime: { commitIntervalMs: 100 } }),
+        'KafkaConnector "bridge": runtime.commitIntervalMs: --commit-interval-ms (env KAFKA_COMMIT_INTERVAL_MS) must be an integer >= 250, got "100"',
       ],
       [
         "an invalid environment variable name",

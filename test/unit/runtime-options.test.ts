@@ -39,7 +39,7 @@ describe("runtime options table", () => {
       KAFKA_OFFSET_RESET: "latest",
       MQTT_KEEP_SHARED_SESSIONS: "true",
     });
-    assert.throws(() => runtimeEnvironment({ commitIntervalMs: 10 }), /--commit-interval-ms \(env KAFKA_COMMIT_INTERVAL_MS\) must be an integer >= 250, got "10"/);
+    assert.throws(() => runtimeEnvironment({ commitIntervalMs: 10 }), /runtime\.commitIntervalMs: --commit-interval-ms \(env KAFKA_COMMIT_INTERVAL_MS\) must be an integer >= 250, got "10"/);
     assert.throws(() => runtimeEnvironment({ httpPort: 9000 }), /runtime.httpPort: set by the component itself/);
   });
 
