@@ -29,28 +29,8 @@ import {
   type KeyVaultReference,
 } from "./workload";
 
-export interface KafkaConnectorArgs {
-  /** Kubernetes namespace of the connector and its objects. */
-  namespace: pulumi.Input<string>;
-  /** Kubernetes name of the KafkaConnector object and the StatefulSet. Default: the component name. */
-  connectorName?: string;
-  /** The KafkaConnector spec. Validated with the connector's own validator; defaults are filled in. */
-  spec: KafkaConnectorSpecArgs;
-  /** The KafkaConnectorTopicMap spec; `kafkaConnectorRef` defaults to `connectorName`. */
-  topicMap: KafkaConnectorTopicMapSpecArgs;
-  /** Kubernetes name of the KafkaConnectorTopicMap object. Default `<connectorName>-topics`. */
-  topicMapName?: string;
-  /** Create the KafkaConnector and KafkaConnectorTopicMap objects (the CRDs must exist). Default true. */
-  createCustomResources?: boolean;
-  /** Service account name. Default: `connectorName`. */
-  serviceAccountName?: string;
-  /**
-   * Client ID of a managed identity to use through AKS workload identity. Annotates the service
-   * account and labels the pods so the webhook injects the federated token.
-   */
-  workloadIdentityClientId?: pulumi.Input<string>;
-  /** Audience of the projected token for MQTT `authentication.kubernetes`. Default `aio-mq`. */
-  mqttTokenAudience?: pulumi.Input<string>;
+/** How the connector pods run: resources, scheduling, drain time and the process's runtime options. */
+export interface ConnectorWorkloadArgs {
   /** CPU request. Default `100m`. */
   cpuRequest?: pulumi.Input<string>;
   /** Memory request. Default `128Mi`. */
@@ -75,6 +55,30 @@ export interface KafkaConnectorArgs {
    * Vault references, not here.
    */
   env?: { [name: string]: pulumi.Input<string> };
+}
+
+export interface KafkaConnectorArgs extends ConnectorWorkloadArgs {
+  /** Kubernetes namespace of the connector and its objects. */
+  namespace: pulumi.Input<string>;
+  /** Kubernetes name of the KafkaConnector object and the StatefulSet. Default: the component name. */
+  connectorName?: string;
+  /** The KafkaConnector spec. Validated with the connector's own validator; defaults are filled in. */
+  spec: KafkaConnectorSpecArgs;
+  /** The KafkaConnectorTopicMap spec; `kafkaConnectorRef` defaults to `connectorName`. */
+  topicMap: KafkaConnectorTopicMapSpecArgs;
+  /** Kubernetes name of the KafkaConnectorTopicMap object. Default `<connectorName>-topics`. */
+  topicMapName?: string;
+  /** Create the KafkaConnector and KafkaConnectorTopicMap objects (the CRDs must exist). Default true. */
+  createCustomResources?: boolean;
+  /** Service account name. Default: `connectorName`. */
+  serviceAccountName?: string;
+  /**
+   * Client ID of a managed identity to use through AKS workload identity. Annotates the service
+   * account and labels the pods so the webhook injects the federated token.
+   */
+  workloadIdentityClientId?: pulumi.Input<string>;
+  /** Audience of the projected token for MQTT `authentication.kubernetes`. Default `aio-mq`. */
+  mqttTokenAudience?: pulumi.Input<string>;
 }
 
 /** Set by the component itself: the instance index and the probes depend on them. */

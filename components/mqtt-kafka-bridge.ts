@@ -4,12 +4,12 @@ import type { Compression } from "../connector/config/schema";
 import { childOptions } from "./options";
 import * as resources from "@pulumi/azure-native/resources";
 import * as kubernetes from "@pulumi/kubernetes";
-import type { BridgeConnectorSpecArgs, ConnectorRuntimeArgs, KafkaConnectionArgs, KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
+import type { BridgeConnectorSpecArgs, KafkaConnectionArgs, KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
 import { EventHubsKafka, type EventHubSettingsArgs } from "./event-hubs-kafka";
 import { EventHubsRoleAssignments } from "./event-hubs-role-assignments";
 import { ConnectorIdentity } from "./connector-identity";
 import { ConnectorCrds } from "./connector-crds";
-import { KafkaConnector } from "./kafka-connector";
+import { KafkaConnector, type ConnectorWorkloadArgs } from "./kafka-connector";
 import { InvalidArgsError, isFullyKnown, resolveConnectorSpec } from "./connector-config";
 
 /** Event Hubs settings of the bridge. */
@@ -32,31 +32,8 @@ export interface BridgeEventHubsArgs {
   serviceBusDnsSuffix?: pulumi.Input<string>;
 }
 
-/** Kubernetes workload settings of the bridge. */
-export interface BridgeWorkloadArgs {
-  /** CPU request. Default `100m`. */
-  cpuRequest?: pulumi.Input<string>;
-  /** Memory request. Default `128Mi`. */
-  memoryRequest?: pulumi.Input<string>;
-  /** CPU limit. Default none. */
-  cpuLimit?: pulumi.Input<string>;
-  /** Memory limit. Default `512Mi`. */
-  memoryLimit?: pulumi.Input<string>;
-  /** Image pull Secret names. */
-  imagePullSecrets?: pulumi.Input<string>[];
-  /** Drain time after SIGTERM, seconds. Default 60. */
-  terminationGracePeriodSeconds?: pulumi.Input<number>;
-  /** PodDisruptionBudget maxUnavailable. Default 1. */
-  maxUnavailable?: pulumi.Input<number>;
-  /** Audience of the MQTT service account token. Default `aio-mq`. */
-  mqttTokenAudience?: pulumi.Input<string>;
-  /** Node selector of the pods. */
-  nodeSelector?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
-  /** The connector's runtime options (its flags), typed. */
-  runtime?: ConnectorRuntimeArgs;
-  /** Other environment of the connector container, e.g. `NODE_OPTIONS`; runtime options go in `runtime`. */
-  env?: { [name: string]: pulumi.Input<string> };
-}
+/** Kubernetes workload settings of the bridge: those of the KafkaConnector component. */
+export type BridgeWorkloadArgs = ConnectorWorkloadArgs;
 
 export interface MqttKafkaBridgeArgs {
   /** Resource group for the Azure resources. Default: a new resource group. */
