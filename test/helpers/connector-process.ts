@@ -18,7 +18,7 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
-export interface RunOptions {
+export interface CliRunOptions {
   /** Arguments after the CLI script, e.g. `["check", "--config", dir]`. */
   args: string[];
   /** Another build of the CLI (default CONNECTOR_CLI). */
@@ -33,7 +33,7 @@ export interface RunOptions {
   httpPort?: number;
 }
 
-export interface ServeOptions extends Omit<RunOptions, "args" | "httpPort"> {
+export interface CliServeOptions extends Omit<CliRunOptions, "args" | "httpPort"> {
   /** Config files or directories, one --config each. */
   config: string | string[];
   secretsDir?: string;
@@ -91,7 +91,7 @@ export class ConnectorProcess {
   private pending = "";
   private exitInfo: ExitInfo | undefined;
 
-  private constructor(readonly opts: RunOptions) {
+  private constructor(readonly opts: CliRunOptions) {
     const args = [opts.cli ?? CONNECTOR_CLI, ...opts.args];
     const label = opts.label ?? "connector";
     const env = { ...process.env };
@@ -131,12 +131,12 @@ export class ConnectorProcess {
   }
 
   /** Starts the CLI with exactly these arguments. */
-  static run(opts: RunOptions): ConnectorProcess {
+  static run(opts: CliRunOptions): ConnectorProcess {
     return new ConnectorProcess(opts);
   }
 
   /** Starts the connector on a config, with its HTTP endpoints on a free port unless told otherwise. */
-  static async serve(o: ServeOptions): Promise<ConnectorProcess> {
+  static async serve(o: CliServeOptions): Promise<ConnectorProcess> {
     const httpPort = o.httpPort ?? (await freePort());
     const opt = (flag: string, v: string | number | undefined) => (v === undefined ? [] : [flag, String(v)]);
     const args = [
