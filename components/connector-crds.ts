@@ -31,11 +31,18 @@ export function crdSpecInput(crd: CrdObject): kubernetes.types.input.apiextensio
 export interface ConnectorCrdsArgs {
   /** Extra labels on both CRDs. */
   labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /**
+   * Delete the CRDs from the cluster when this component is destroyed. Default false: they are
+   * cluster-wide, and deleting a CRD deletes every KafkaConnector and KafkaConnectorTopicMap in
+   * the cluster, other stacks' too, so a destroy leaves them in place (Pulumi `retainOnDelete`).
+   */
+  deleteOnDestroy?: boolean;
 }
 
 /**
  * The KafkaConnector and KafkaConnectorTopicMap CustomResourceDefinitions, generated from the
- * connector's config schema (the same YAML as deploy/crds/).
+ * connector's config schema (the same YAML as deploy/crds/). Install them once per cluster, from a
+ * cluster-level stack (or `kubectl apply -f deploy/crds/`), not from each connector's stack.
  */
 export class ConnectorCrds extends pulumi.ComponentResource {
   /** Name of the KafkaConnector CRD. */
@@ -56,7 +63,7 @@ export class ConnectorCrds extends pulumi.ComponentResource {
           },
           spec: crdSpecInput(crd),
         },
-        childOpts,
+        { ...childOpts, retainOnDelete: args.deleteOnDestroy !== true },
       );
     const connector = make("kafkaconnector", renderConnectorCrd());
     const topicMap = make("kafkaconnectortopicmap", renderTopicMapCrd());

@@ -54,6 +54,12 @@ export interface EventHubsKafkaArgs {
   disableLocalAuth?: pulumi.Input<boolean>;
   /** DNS suffix of Event Hubs endpoints. Default `servicebus.windows.net` (Azure public cloud). */
   serviceBusDnsSuffix?: pulumi.Input<string>;
+  /**
+   * Protect the namespace and every event hub (Pulumi `protect`): an `up` or `destroy` that would
+   * delete one, and with it its retained data (for example after a route's `kafkaTopic` is renamed),
+   * stops with an error until the protection is lifted on purpose. Default false.
+   */
+  protectData?: boolean;
   /** Tags for the Azure resources. */
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -137,6 +143,8 @@ export class EventHubsKafka extends pulumi.ComponentResource {
     }
 
     const childOpts = childOptions(this, opts);
+    // Only what holds data is protected; rules and the Secret can come and go.
+    const dataOpts = { ...childOpts, ...(args.protectData ? { protect: true } : {}) };
     const namespace = new eventhub.Namespace(
       `${name}-namespace`,
       {
@@ -148,7 +156,7 @@ export class EventHubsKafka extends pulumi.ComponentResource {
         disableLocalAuth: args.disableLocalAuth ?? !wantsConnectionString,
         ...(args.tags !== undefined ? { tags: args.tags } : {}),
       },
-      childOpts,
+      dataOpts,
     );
     // Known at preview time when namespaceName is given, unlike namespace.name.
     const nsName = args.namespaceName !== undefined ? pulumi.output(args.namespaceName) : namespace.name;
@@ -165,7 +173,7 @@ export class EventHubsKafka extends pulumi.ComponentResource {
           partitionCount: settings.partitionCount ?? args.partitionCount ?? 4,
           retentionDescription: { cleanupPolicy: "Delete", retentionTimeInHours: settings.retentionHours ?? args.retentionHours ?? 24 },
         },
-        childOpts,
+        dataOpts,
       );
     }
 

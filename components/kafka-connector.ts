@@ -31,6 +31,12 @@ import {
 
 /** How the connector pods run: resources, scheduling, drain time and the process's runtime options. */
 export interface ConnectorWorkloadArgs {
+  /**
+   * Audience of the projected service account token for MQTT `authentication.kubernetes` (K8S-SAT).
+   * Default `aio-internal`, what the Azure IoT Operations MQTT broker (GA) expects; the preview
+   * broker expected `aio-mq`.
+   */
+  mqttTokenAudience?: pulumi.Input<string>;
   /** CPU request. Default `100m`. */
   cpuRequest?: pulumi.Input<string>;
   /** Memory request. Default `128Mi`. */
@@ -77,9 +83,10 @@ export interface KafkaConnectorArgs extends ConnectorWorkloadArgs {
    * account and labels the pods so the webhook injects the federated token.
    */
   workloadIdentityClientId?: pulumi.Input<string>;
-  /** Audience of the projected token for MQTT `authentication.kubernetes`. Default `aio-mq`. */
-  mqttTokenAudience?: pulumi.Input<string>;
 }
+
+/** What the Azure IoT Operations MQTT broker checks in a K8S-SAT token's audience. */
+export const DEFAULT_MQTT_TOKEN_AUDIENCE = "aio-internal";
 
 /** Set by the component itself: the instance index and the probes depend on them. */
 const RESERVED_ENV = new Set(["POD_NAME", "POD_NAMESPACE", "HTTP_PORT"]);
@@ -207,7 +214,7 @@ export class KafkaConnector extends pulumi.ComponentResource {
       if (kafkaAuth.authType.sasl?.token.keyVault) kvUses.push("sasl");
       if (kafkaAuth.authType.x509?.keyVault) kvUses.push("x509");
     }
-    const spcNames: Record<string, string> = {};
+    const spcOutputs: Record<string, pulumi.Output<string>> = {};
     for (const use of kvUses) {
       const refOf = (r: Resolved): KeyVaultReference => {
         const found = keyVaultReferences(r.connector.spec).find((k) => k.use === use);
@@ -215,8 +222,7 @@ export class KafkaConnector extends pulumi.ComponentResource {
         return found;
       };
       const spcName = secretProviderClassName(connectorName, use);
-      spcNames[use] = spcName;
-      new kubernetes.apiextensions.CustomResource(
+      spcOutputs[use] = new kubernetes.apiextensions.CustomResource(
         `${name}-kv-${use}`,
         {
           apiVersion: "secrets-store.csi.x-k8s.io/v1",
@@ -225,7 +231,7 @@ export class KafkaConnector extends pulumi.ComponentResource {
           spec: resolved.apply((r) => ({ provider: "azure", parameters: secretProviderClassParameters(refOf(r)) })),
         },
         childOpts,
-      );
+      ).metadata.name;
     }
 
     const service = new kubernetes.core.v1.Service(
@@ -245,7 +251,12 @@ export class KafkaConnector extends pulumi.ComponentResource {
     const podSpec = pulumi
       .output({
         r: resolved,
-        audience: args.mqttTokenAudience ?? "aio-mq",
+        audience: args.mqttTokenAudience ?? DEFAULT_MQTT_TOKEN_AUDIENCE,
+        // Output names, not the names given: the engine then creates or replaces the ServiceAccount,
+        // the ConfigMap and the SecretProviderClasses before it updates the StatefulSet that uses them.
+        serviceAccountName: serviceAccount.metadata.name,
+        configMapName: configMap.metadata.name,
+        spcNames: pulumi.output(spcOutputs),
         cpuRequest: args.cpuRequest ?? DEFAULT_RESOURCES.cpuRequest,
         memoryRequest: args.memoryRequest ?? DEFAULT_RESOURCES.memoryRequest,
         cpuLimit: args.cpuLimit ?? "",
@@ -258,9 +269,9 @@ export class KafkaConnector extends pulumi.ComponentResource {
       .apply((v) =>
         connectorPodSpec(v.r.connector.spec, {
           connectorName,
-          serviceAccountName: saName,
-          configMapName: `${connectorName}-config`,
-          secretProviderClasses: spcNames,
+          serviceAccountName: v.serviceAccountName,
+          configMapName: v.configMapName,
+          secretProviderClasses: v.spcNames,
           mqttTokenAudience: v.audience,
           resources: {
             requests: { cpu: v.cpuRequest, memory: v.memoryRequest },

@@ -11,6 +11,7 @@ import { ConnectorIdentity } from "./connector-identity";
 import { ConnectorCrds } from "./connector-crds";
 import { KafkaConnector, type ConnectorWorkloadArgs } from "./kafka-connector";
 import { InvalidArgsError, isFullyKnown, resolveConnectorSpec } from "./connector-config";
+import { hubsFromRoutes } from "./hubs";
 
 /** Event Hubs settings of the bridge. */
 export interface BridgeEventHubsArgs {
@@ -46,26 +47,43 @@ export interface MqttKafkaBridgeArgs {
   createKubernetesNamespace?: boolean;
   /** Kubernetes name of the connector. Default: the component name. */
   connectorName?: string;
-  /** The connector settings: the KafkaConnector spec without `kafkaConnection`, which the bridge derives. */
+  /** The connector settings: the KafkaConnector spec without `kafkaConnection`, which the bridge sets. */
   connector: BridgeConnectorSpecArgs;
   /** The routes. The event hubs are exactly the distinct Kafka topics of these routes. */
   topicMap: KafkaConnectorTopicMapSpecArgs;
+  /**
+   * Bring your own Kafka (Confluent, MSK, Strimzi, any Kafka cluster): the connection as in a
+   * KafkaConnector, with SASL, X.509 or Key Vault references. No Azure resource is created; the
+   * topics must exist. Leave the Event Hubs and identity arguments unset.
+   */
+  kafkaConnection?: KafkaConnectionArgs;
   /** Event Hubs settings. */
   eventHubs?: BridgeEventHubsArgs;
   /**
-   * OIDC issuer URL of the AKS cluster. Creates a user-assigned identity federated with the
-   * connector's service account (workload identity) and gives it the Event Hubs roles.
+   * OIDC issuer URL of the AKS cluster: the connector authenticates with Entra ID through AKS
+   * workload identity. Creates a user-assigned identity federated with the connector's service
+   * account (or federates `existingIdentityId`) and gives it the Event Hubs roles.
    */
   oidcIssuerUrl?: pulumi.Input<string>;
-  /** Use an existing principal (e.g. an Arc extension's identity) for the role assignments instead. */
+  /** With `oidcIssuerUrl`: federate this existing user-assigned identity (resource ID) instead of creating one. */
+  existingIdentityId?: string;
+  /** With `existingIdentityId`: its principal (object) ID, for the role assignments. */
   principalId?: pulumi.Input<string>;
-  /** With `principalId`: its client ID, to use it through workload identity. */
+  /** With `existingIdentityId`: its client ID, which the pods use. */
   clientId?: pulumi.Input<string>;
   /** Authenticate with a SAS connection string (SASL PLAIN) instead of Entra ID. No role assignments are made. */
   useConnectionString?: boolean;
   /** Assign the roles on the whole namespace instead of per hub. Default false. */
   namespaceWideRoleAssignments?: boolean;
-  /** Install the CRDs. Default true; turn off when they are managed elsewhere. */
+  /**
+   * Protect the Event Hubs namespace and hubs: an `up` that would delete one (a renamed route
+   * topic, a removed route) stops with an error instead of deleting its retained data. Default false.
+   */
+  protectData?: boolean;
+  /**
+   * Install the CRDs from this stack. Default false: CRDs are cluster-wide, so install them once per
+   * cluster (ConnectorCrds in a cluster-level stack, or `kubectl apply -f deploy/crds/`).
+   */
   installCrds?: boolean;
   /** Kubernetes workload settings. */
   workload?: BridgeWorkloadArgs;
@@ -73,24 +91,62 @@ export interface MqttKafkaBridgeArgs {
   tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
 
+/** The Kafka side the bridge sets up: the connection the connector uses, and what to report. */
+interface KafkaSide {
+  connection: KafkaConnectionArgs;
+  resourceGroupName?: pulumi.Output<string>;
+  eventHubs?: EventHubsKafka;
+  /** Identity and role assignments the pods must wait for. */
+  deps: pulumi.Resource[];
+  principalId: pulumi.Output<string | undefined>;
+  clientId: pulumi.Output<string | undefined>;
+}
+
+/** Which way the connector reaches Kafka; throws naming the arguments that do not fit together. */
+export function bridgeKafkaMode(args: MqttKafkaBridgeArgs): "own" | "workloadIdentity" | "connectionString" {
+  const set = (k: keyof MqttKafkaBridgeArgs) => args[k] !== undefined && args[k] !== false;
+  if (args.kafkaConnection !== undefined) {
+    const azureOnly = (["eventHubs", "oidcIssuerUrl", "existingIdentityId", "principalId", "clientId", "useConnectionString", "namespaceWideRoleAssignments", "protectData", "resourceGroupName"] as const).filter(set);
+    if (azureOnly.length) throw new Error(`kafkaConnection brings your own Kafka, so no Azure resource is created; remove ${azureOnly.join(", ")}`);
+    return "own";
+  }
+  if ("kafkaConnection" in (args.connector as object)) throw new Error("connector.kafkaConnection: set the top-level kafkaConnection to bring your own Kafka, or leave it out for Event Hubs");
+  const modes = (["oidcIssuerUrl", "useConnectionString"] as const).filter(set);
+  if (modes.length !== 1) {
+    throw new Error(
+      "choose how the connector reaches Kafka: set exactly one of oidcIssuerUrl (Event Hubs with Entra ID through workload identity), " +
+        `useConnectionString (Event Hubs with a SAS connection string) or kafkaConnection (your own Kafka); got ${modes.length ? modes.join(", ") : "none"}`,
+    );
+  }
+  const existing = (["existingIdentityId", "principalId", "clientId"] as const).filter(set);
+  if (existing.length && modes[0] !== "oidcIssuerUrl") throw new Error(`${existing.join(", ")}: an existing identity is used through workload identity; set oidcIssuerUrl`);
+  if (existing.length && existing.length !== 3) {
+    throw new Error(
+      `an existing identity needs existingIdentityId (to federate it with the connector's service account), principalId (for the roles) and clientId (for the pods); got only ${existing.join(", ")}`,
+    );
+  }
+  return modes[0] === "oidcIssuerUrl" ? "workloadIdentity" : "connectionString";
+}
+
 /**
  * The whole bridge: Event Hubs namespace and hubs from the topic map, least-privilege role
- * assignments for the connector's identity, the CRDs and the connector workload.
+ * assignments for the connector's identity, the CRDs (optionally) and the connector workload; or,
+ * with `kafkaConnection`, the workload alone against your own Kafka.
  */
 export class MqttKafkaBridge extends pulumi.ComponentResource {
-  /** Resource group of the Azure resources. */
-  public readonly resourceGroupName: pulumi.Output<string>;
-  /** Event Hubs namespace name. */
-  public readonly eventHubsNamespace: pulumi.Output<string>;
+  /** Resource group of the Azure resources (undefined with your own Kafka). */
+  public readonly resourceGroupName: pulumi.Output<string | undefined>;
+  /** Event Hubs namespace name (undefined with your own Kafka). */
+  public readonly eventHubsNamespace: pulumi.Output<string | undefined>;
   /** Kafka bootstrap servers. */
   public readonly bootstrapServers: pulumi.Output<string>;
-  /** Entra token audience of the namespace. */
-  public readonly tokenAudience: pulumi.Output<string>;
-  /** Event hub names (= Kafka topics). */
+  /** Entra token audience of the namespace (undefined unless Entra ID is used). */
+  public readonly tokenAudience: pulumi.Output<string | undefined>;
+  /** Kafka topics the routes use (event hub names on Event Hubs). */
   public readonly hubNames: string[];
-  /** Event hub resource IDs keyed by name. */
+  /** Event hub resource IDs keyed by name (empty with your own Kafka). */
   public readonly hubIds: pulumi.Output<{ [hub: string]: string }>;
-  /** Principal that holds the Event Hubs roles (undefined with a connection string). */
+  /** Principal that holds the Event Hubs roles (undefined with a connection string or your own Kafka). */
   public readonly principalId: pulumi.Output<string | undefined>;
   /** Client ID used through workload identity, if any. */
   public readonly clientId: pulumi.Output<string | undefined>;
@@ -110,133 +166,35 @@ export class MqttKafkaBridge extends pulumi.ComponentResource {
       throw new InvalidArgsError(component, message);
     };
     const connectorName = args.connectorName ?? name;
-    const modes = [
-      args.oidcIssuerUrl !== undefined && "oidcIssuerUrl",
-      args.principalId !== undefined && "principalId",
-      args.useConnectionString === true && "useConnectionString",
-    ].filter((m): m is string => typeof m === "string");
-    if (modes.length !== 1) {
-      fail(
-        `choose how the connector authenticates to Event Hubs: set exactly one of oidcIssuerUrl (new workload identity), ` +
-          `principalId (existing identity) or useConnectionString; got ${modes.length ? modes.join(", ") : "none"}`,
-      );
+    let mode: ReturnType<typeof bridgeKafkaMode> = "own";
+    try {
+      mode = bridgeKafkaMode(args);
+    } catch (e) {
+      fail((e as Error).message);
     }
-    if (args.clientId !== undefined && args.principalId === undefined) fail("clientId is only used together with principalId");
-    if ("kafkaConnection" in (args.connector as object)) {
-      fail("connector.kafkaConnection is derived from the Event Hubs namespace; use the KafkaConnector component to set it yourself");
-    }
-    const sku = args.eventHubs?.skuName ?? "Standard";
-    const compressionProblem = eventHubsCompressionProblem((args.topicMap.compression ?? "none") as Compression, sku !== "Standard");
-    if (compressionProblem) fail(`topicMap.compression: ${compressionProblem}${sku === "Standard" ? '; set eventHubs.skuName: "Premium" for gzip' : ""}`);
     const secretName = `${connectorName}-eventhubs`;
-    const useConnectionString = args.useConnectionString === true;
-    const placeholderConnection = (): KafkaConnectionArgs => ({
-      endpoint: "placeholder.servicebus.windows.net:9093",
-      tls: { tlsEnabled: true },
-      authentication: {
-        enabled: true,
-        authType: useConnectionString
-          ? { sasl: { saslType: "plain", token: { secretName } } }
-          : { systemAssignedManagedIdentity: { audience: "https://placeholder.servicebus.windows.net" } },
-      },
-    });
-    if (isFullyKnown(args.connector)) {
-      resolveConnectorSpec(component, { name: connectorName, namespace: "default" }, { ...args.connector, kafkaConnection: placeholderConnection() });
+    if (mode !== "own") {
+      const sku = args.eventHubs?.skuName ?? "Standard";
+      const compressionProblem = eventHubsCompressionProblem((args.topicMap.compression ?? "none") as Compression, sku !== "Standard");
+      if (compressionProblem) fail(`topicMap.compression: ${compressionProblem}${sku === "Standard" ? '; set eventHubs.skuName: "Premium" for gzip' : ""}`);
+    }
+    if (isFullyKnown(args.connector) && isFullyKnown(args.kafkaConnection)) {
+      const connection = args.kafkaConnection ?? placeholderConnection(mode === "connectionString", secretName);
+      resolveConnectorSpec(component, { name: connectorName, namespace: "default" }, { ...args.connector, kafkaConnection: connection });
     }
 
     const childOpts = childOptions(this, opts);
-    const rgName: pulumi.Output<string> =
-      args.resourceGroupName !== undefined
-        ? pulumi.output(args.resourceGroupName)
-        : new resources.ResourceGroup(
-            `${name}-rg`,
-            { ...(args.location !== undefined ? { location: args.location } : {}), ...(args.tags !== undefined ? { tags: args.tags } : {}) },
-            childOpts,
-          ).name;
     const k8sNamespace: pulumi.Output<string> = args.createKubernetesNamespace
       ? new kubernetes.core.v1.Namespace(`${name}-k8s-namespace`, { metadata: { name: args.kubernetesNamespace } }, childOpts).metadata.name
       : pulumi.output(args.kubernetesNamespace);
+    const kafka: KafkaSide =
+      mode === "own"
+        ? { connection: args.kafkaConnection!, deps: [], principalId: pulumi.output(undefined), clientId: pulumi.output(undefined) }
+        : this.eventHubsSide(name, args, mode === "connectionString", secretName, connectorName, k8sNamespace, childOpts);
+    const deps = [...kafka.deps, ...(kafka.eventHubs ? [kafka.eventHubs] : [])];
+    if (args.installCrds === true) deps.push(new ConnectorCrds(`${name}-crds`, {}, childOpts));
 
-    const eh = args.eventHubs ?? {};
-    const eventHubs = new EventHubsKafka(
-      `${name}-eventhubs`,
-      {
-        resourceGroupName: rgName,
-        ...(args.location !== undefined ? { location: args.location } : {}),
-        ...(eh.namespaceName !== undefined ? { namespaceName: eh.namespaceName } : {}),
-        skuName: sku,
-        ...(eh.skuCapacity !== undefined ? { skuCapacity: eh.skuCapacity } : {}),
-        topicMap: args.topicMap,
-        ...(eh.partitionCount !== undefined ? { partitionCount: eh.partitionCount } : {}),
-        ...(eh.retentionHours !== undefined ? { retentionHours: eh.retentionHours } : {}),
-        ...(eh.hubSettings !== undefined ? { hubSettings: eh.hubSettings } : {}),
-        ...(eh.serviceBusDnsSuffix !== undefined ? { serviceBusDnsSuffix: eh.serviceBusDnsSuffix } : {}),
-        ...(args.tags !== undefined ? { tags: args.tags } : {}),
-        ...(useConnectionString
-          ? {
-              createConnectionString: true,
-              connectionStringSecretNamespace: k8sNamespace,
-              connectionStringSecretName: secretName,
-              ...(eh.connectionStringHub !== undefined ? { connectionStringHub: eh.connectionStringHub } : {}),
-            }
-          : {}),
-      },
-      childOpts,
-    );
-
-    let principalId: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    let clientId: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    const workloadDeps: pulumi.Resource[] = [];
-    if (args.oidcIssuerUrl !== undefined) {
-      const identity = new ConnectorIdentity(
-        `${name}-identity`,
-        {
-          resourceGroupName: rgName,
-          ...(args.location !== undefined ? { location: args.location } : {}),
-          oidcIssuerUrl: args.oidcIssuerUrl,
-          serviceAccountNamespace: k8sNamespace,
-          serviceAccountName: connectorName,
-          ...(args.tags !== undefined ? { tags: args.tags } : {}),
-        },
-        childOpts,
-      );
-      principalId = identity.principalId;
-      clientId = identity.clientId;
-      workloadDeps.push(identity);
-    } else if (args.principalId !== undefined) {
-      principalId = pulumi.output(args.principalId);
-      if (args.clientId !== undefined) clientId = pulumi.output(args.clientId);
-    }
-    if (!useConnectionString) {
-      workloadDeps.push(
-        new EventHubsRoleAssignments(
-          `${name}-roles`,
-          {
-            principalId: principalId.apply((p) => p ?? ""),
-            topicMap: args.topicMap,
-            hubIds: eventHubs.hubIds,
-            namespaceId: eventHubs.namespaceId,
-            namespaceScope: args.namespaceWideRoleAssignments === true,
-          },
-          childOpts,
-        ),
-      );
-    }
-
-    if (args.installCrds !== false) workloadDeps.push(new ConnectorCrds(`${name}-crds`, {}, childOpts));
-
-    const kafkaConnection: KafkaConnectionArgs = {
-      endpoint: eventHubs.bootstrapServers,
-      tls: { tlsEnabled: true },
-      authentication: {
-        enabled: true,
-        authType: useConnectionString
-          ? { sasl: { saslType: "plain", token: { secretName } } }
-          : { systemAssignedManagedIdentity: { audience: eventHubs.tokenAudience } },
-      },
-    };
-    const spec: KafkaConnectorSpecArgs = { ...args.connector, kafkaConnection };
-    const w = args.workload ?? {};
+    const spec: KafkaConnectorSpecArgs = { ...args.connector, kafkaConnection: kafka.connection };
     const connector = new KafkaConnector(
       `${name}-connector`,
       {
@@ -244,25 +202,26 @@ export class MqttKafkaBridge extends pulumi.ComponentResource {
         connectorName,
         spec,
         topicMap: args.topicMap,
-        ...(args.oidcIssuerUrl !== undefined || args.clientId !== undefined ? { workloadIdentityClientId: clientId.apply((c) => c ?? "") } : {}),
-        ...w,
+        ...(mode === "workloadIdentity" ? { workloadIdentityClientId: kafka.clientId.apply((c) => c ?? "") } : {}),
+        ...(args.workload ?? {}),
       },
       // The pods start once the identity, its roles and the CRDs exist; earlier they would crash-loop.
-      childOptions(this, opts, [...workloadDeps, eventHubs]),
+      childOptions(this, opts, deps),
     );
 
-    this.resourceGroupName = rgName;
-    this.eventHubsNamespace = eventHubs.namespaceName;
-    this.bootstrapServers = eventHubs.bootstrapServers;
-    this.tokenAudience = eventHubs.tokenAudience;
-    this.hubNames = eventHubs.hubNames;
-    this.hubIds = eventHubs.hubIds;
-    this.principalId = principalId;
-    this.clientId = clientId;
+    const eh = kafka.eventHubs;
+    this.resourceGroupName = kafka.resourceGroupName ?? pulumi.output(undefined);
+    this.eventHubsNamespace = eh ? eh.namespaceName : pulumi.output(undefined);
+    this.bootstrapServers = pulumi.output(kafka.connection.endpoint);
+    this.tokenAudience = eh && mode === "workloadIdentity" ? eh.tokenAudience : pulumi.output(undefined);
+    this.hubNames = eh ? eh.hubNames : hubsFromRoutes(args.topicMap.routes ?? []).map((h) => h.name);
+    this.hubIds = eh ? eh.hubIds : pulumi.output<{ [hub: string]: string }>({});
+    this.principalId = kafka.principalId;
+    this.clientId = kafka.clientId;
     this.kubernetesNamespace = k8sNamespace;
     this.connectorName = connectorName;
     this.configChecksum = connector.configChecksum;
-    this.connectionString = eventHubs.connectionString;
+    this.connectionString = eh ? eh.connectionString : pulumi.output(undefined);
     this.registerOutputs({
       resourceGroupName: this.resourceGroupName,
       eventHubsNamespace: this.eventHubsNamespace,
@@ -278,4 +237,100 @@ export class MqttKafkaBridge extends pulumi.ComponentResource {
       connectionString: this.connectionString,
     });
   }
+
+  /** The Event Hubs namespace and hubs, the identity and its roles, and the connection to them. */
+  private eventHubsSide(
+    name: string,
+    args: MqttKafkaBridgeArgs,
+    useConnectionString: boolean,
+    secretName: string,
+    connectorName: string,
+    k8sNamespace: pulumi.Output<string>,
+    childOpts: pulumi.CustomResourceOptions,
+  ): KafkaSide {
+    const rgName: pulumi.Output<string> =
+      args.resourceGroupName !== undefined
+        ? pulumi.output(args.resourceGroupName)
+        : new resources.ResourceGroup(
+            `${name}-rg`,
+            { ...(args.location !== undefined ? { location: args.location } : {}), ...(args.tags !== undefined ? { tags: args.tags } : {}) },
+            childOpts,
+          ).name;
+    const eh = args.eventHubs ?? {};
+    const eventHubs = new EventHubsKafka(
+      `${name}-eventhubs`,
+      {
+        resourceGroupName: rgName,
+        ...(args.location !== undefined ? { location: args.location } : {}),
+        ...(eh.namespaceName !== undefined ? { namespaceName: eh.namespaceName } : {}),
+        skuName: eh.skuName ?? "Standard",
+        ...(eh.skuCapacity !== undefined ? { skuCapacity: eh.skuCapacity } : {}),
+        topicMap: args.topicMap,
+        ...(eh.partitionCount !== undefined ? { partitionCount: eh.partitionCount } : {}),
+        ...(eh.retentionHours !== undefined ? { retentionHours: eh.retentionHours } : {}),
+        ...(eh.hubSettings !== undefined ? { hubSettings: eh.hubSettings } : {}),
+        ...(eh.serviceBusDnsSuffix !== undefined ? { serviceBusDnsSuffix: eh.serviceBusDnsSuffix } : {}),
+        ...(args.protectData ? { protectData: true } : {}),
+        ...(args.tags !== undefined ? { tags: args.tags } : {}),
+        ...(useConnectionString
+          ? {
+              createConnectionString: true,
+              connectionStringSecretNamespace: k8sNamespace,
+              connectionStringSecretName: secretName,
+              ...(eh.connectionStringHub !== undefined ? { connectionStringHub: eh.connectionStringHub } : {}),
+            }
+          : {}),
+      },
+      childOpts,
+    );
+    const connection: KafkaConnectionArgs = {
+      endpoint: eventHubs.bootstrapServers,
+      tls: { tlsEnabled: true },
+      authentication: {
+        enabled: true,
+        authType: useConnectionString ? { sasl: { saslType: "plain", token: { secretName } } } : { systemAssignedManagedIdentity: { audience: eventHubs.tokenAudience } },
+      },
+    };
+    if (useConnectionString) return { connection, resourceGroupName: rgName, eventHubs, deps: [], principalId: pulumi.output(undefined), clientId: pulumi.output(undefined) };
+
+    const identity = new ConnectorIdentity(
+      `${name}-identity`,
+      {
+        resourceGroupName: rgName,
+        ...(args.location !== undefined ? { location: args.location } : {}),
+        oidcIssuerUrl: args.oidcIssuerUrl!,
+        serviceAccountNamespace: k8sNamespace,
+        serviceAccountName: connectorName,
+        ...(args.existingIdentityId !== undefined
+          ? { existingIdentityId: args.existingIdentityId, existingClientId: args.clientId!, existingPrincipalId: args.principalId! }
+          : {}),
+        ...(args.tags !== undefined ? { tags: args.tags } : {}),
+      },
+      childOpts,
+    );
+    const roles = new EventHubsRoleAssignments(
+      `${name}-roles`,
+      {
+        principalId: identity.principalId,
+        topicMap: args.topicMap,
+        hubIds: eventHubs.hubIds,
+        namespaceId: eventHubs.namespaceId,
+        namespaceScope: args.namespaceWideRoleAssignments === true,
+      },
+      childOpts,
+    );
+    return { connection, resourceGroupName: rgName, eventHubs, deps: [identity, roles], principalId: identity.principalId.apply((p) => p), clientId: identity.clientId.apply((c) => c) };
+  }
+}
+
+/** A stand-in connection, to validate the rest of the spec before the namespace exists. */
+function placeholderConnection(useConnectionString: boolean, secretName: string): KafkaConnectionArgs {
+  return {
+    endpoint: "placeholder.servicebus.windows.net:9093",
+    tls: { tlsEnabled: true },
+    authentication: {
+      enabled: true,
+      authType: useConnectionString ? { sasl: { saslType: "plain", token: { secretName } } } : { systemAssignedManagedIdentity: { audience: "https://placeholder.servicebus.windows.net" } },
+    },
+  };
 }

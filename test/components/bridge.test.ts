@@ -39,7 +39,7 @@ const configOf = (r: Awaited<ReturnType<typeof record>>) => {
 describe("MqttKafkaBridge", () => {
   it("composes Event Hubs, identity, per-hub roles, CRDs and the workload", async () => {
     let bridge!: MqttKafkaBridge;
-    const r = await record(() => (bridge = new MqttKafkaBridge("plant", base())));
+    const r = await record(() => (bridge = new MqttKafkaBridge("plant", { ...base(), installCrds: true })));
     assert.deepEqual(graph(r), [
       "azure-native:authorization:RoleAssignment plant-roles-receiver-commands",
       "azure-native:authorization:RoleAssignment plant-roles-receiver-telemetry",
@@ -124,18 +124,39 @@ describe("MqttKafkaBridge", () => {
     ]);
   });
 
-  it("uses an existing principal, e.g. an Arc extension's identity, without creating one", async () => {
-    const { oidcIssuerUrl: _unused, ...rest } = base();
-    const r = await record(() => new MqttKafkaBridge("plant", { ...rest, principalId: "arc-principal", resourceGroupName: "rg-existing" }));
+  it("federates an existing identity with the connector's service account instead of creating one", async () => {
+    const existingIdentityId = "/subscriptions/s-1/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/plant-connector";
+    const r = await record(() => new MqttKafkaBridge("plant", { ...base(), existingIdentityId, principalId: "p-1", clientId: "c-1", resourceGroupName: "rg-existing" }));
     assert.deepEqual(ofType(r, "azure-native:managedidentity:UserAssignedIdentity"), []);
     assert.deepEqual(ofType(r, "azure-native:resources:ResourceGroup"), []);
-    assert.deepEqual([...new Set(ofType(r, RA).map((x) => x.inputs["principalId"]))], ["arc-principal"]);
-    assert.equal(at(one(r, "kubernetes:core/v1:ServiceAccount", "plant-connector-serviceaccount").inputs, "metadata", "annotations"), undefined);
-
-    const withClient = await record(() => new MqttKafkaBridge("plant", { ...rest, principalId: "p", clientId: "c-1" }));
-    assert.deepEqual(at(one(withClient, "kubernetes:core/v1:ServiceAccount", "plant-connector-serviceaccount").inputs, "metadata", "annotations"), {
+    const fed = one(r, "azure-native:managedidentity:FederatedIdentityCredential", "plant-identity-federation").inputs;
+    assert.deepEqual([fed["resourceGroupName"], fed["resourceName"], fed["subject"]], ["rg-identities", "plant-connector", "system:serviceaccount:iot:plant"]);
+    assert.deepEqual([...new Set(ofType(r, RA).map((x) => x.inputs["principalId"]))], ["p-1"]);
+    assert.deepEqual(at(one(r, "kubernetes:core/v1:ServiceAccount", "plant-connector-serviceaccount").inputs, "metadata", "annotations"), {
       "azure.workload.identity/client-id": "c-1",
     });
+  });
+
+  it("brings your own Kafka: the workload alone, no Azure resource", async () => {
+    const { oidcIssuerUrl: _unused, eventHubs: _eh, ...rest } = base();
+    const kafkaConnection = { endpoint: "kafka-0.kafka:9093,kafka-1.kafka:9093", tls: { tlsEnabled: true }, authentication: { enabled: true, authType: { sasl: { saslType: "scramSha512", token: { secretName: "kafka-user" } } } } };
+    let bridge!: MqttKafkaBridge;
+    const r = await record(() => (bridge = new MqttKafkaBridge("plant", { ...rest, kafkaConnection })));
+    assert.deepEqual(graph(r).filter((g) => g.startsWith("azure-native:")), []);
+    assert.deepEqual(configOf(r).connector.spec.kafkaConnection, kafkaConnection);
+    assert.equal(await valueOf(bridge.bootstrapServers), kafkaConnection.endpoint);
+    assert.deepEqual(bridge.hubNames, ["telemetry", "commands"]);
+    assert.equal(await valueOf(bridge.eventHubsNamespace), undefined);
+  });
+
+  it("protects the namespace and the hubs when asked, so deleting them needs a deliberate step", async () => {
+    const r = await record(() => new MqttKafkaBridge("plant", { ...base(), protectData: true }));
+    assert.deepEqual(
+      ofType(r, "azure-native:eventhub:EventHub").concat(ofType(r, "azure-native:eventhub:Namespace")).map((x) => [x.name, x.protect]).sort(),
+      [["plant-eventhubs-hub-commands", true], ["plant-eventhubs-hub-telemetry", true], ["plant-eventhubs-namespace", true]],
+    );
+    const unprotected = await record(() => new MqttKafkaBridge("plant", base()));
+    assert.deepEqual(ofType(unprotected, "azure-native:eventhub:EventHub").map((x) => x.protect), [false, false]);
   });
 
   it("with a connection string: SASL PLAIN from a Secret holding a Pulumi secret, and no role assignments", async () => {
@@ -163,9 +184,11 @@ describe("MqttKafkaBridge", () => {
     assert.equal(at(one(r, "azure-native:eventhub:Namespace", "plant-eventhubs-namespace").inputs, "disableLocalAuth"), false);
   });
 
-  it("skips the CRDs when they are managed elsewhere", async () => {
-    const r = await record(() => new MqttKafkaBridge("plant", { ...base(), installCrds: false }));
+  it("leaves the CRDs to a cluster-level stack by default, and keeps them on destroy when it installs them", async () => {
+    const r = await record(() => new MqttKafkaBridge("plant", base()));
     assert.deepEqual(graph(r).filter((g) => g.includes("CustomResourceDefinition") || g.includes("ConnectorCrds")), []);
+    const withCrds = await record(() => new MqttKafkaBridge("plant", { ...base(), installCrds: true }));
+    assert.deepEqual(ofType(withCrds, "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition").map((c) => c.retainOnDelete), [true, true]);
   });
 
   describe("bad args throw clear errors", () => {
@@ -174,10 +197,29 @@ describe("MqttKafkaBridge", () => {
       [
         "no authentication choice",
         () => noAuth,
-        'MqttKafkaBridge "plant": choose how the connector authenticates to Event Hubs: set exactly one of oidcIssuerUrl (new workload identity), principalId (existing identity) or useConnectionString; got none',
+        'MqttKafkaBridge "plant": choose how the connector reaches Kafka: set exactly one of oidcIssuerUrl (Event Hubs with Entra ID through workload identity), useConnectionString (Event Hubs with a SAS connection string) or kafkaConnection (your own Kafka); got none',
       ],
       ["two authentication choices", () => ({ ...base(), useConnectionString: true }), /set exactly one of .*; got oidcIssuerUrl, useConnectionString$/],
-      ["a client ID without its principal", () => ({ ...base(), clientId: "c" }), 'MqttKafkaBridge "plant": clientId is only used together with principalId'],
+      [
+        "a client ID without its principal",
+        () => ({ ...base(), clientId: "c" }),
+        `MqttKafkaBridge "plant": an existing identity needs existingIdentityId (to federate it with the connector's service account), principalId (for the roles) and clientId (for the pods); got only clientId`,
+      ],
+      [
+        "a principal without its client ID (the pods could not use it)",
+        () => ({ ...base(), principalId: "p", existingIdentityId: "/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i" }),
+        /an existing identity needs existingIdentityId .* got only existingIdentityId, principalId$/,
+      ],
+      [
+        "an existing principal without workload identity",
+        () => ({ ...noAuth, useConnectionString: true, principalId: "p" }),
+        'MqttKafkaBridge "plant": principalId: an existing identity is used through workload identity; set oidcIssuerUrl',
+      ],
+      [
+        "your own Kafka with Event Hubs arguments",
+        () => ({ ...noAuth, kafkaConnection: { endpoint: "k:9092", tls: { tlsEnabled: false } }, protectData: true }),
+        'MqttKafkaBridge "plant": kafkaConnection brings your own Kafka, so no Azure resource is created; remove eventHubs, protectData',
+      ],
       [
         "a compression Event Hubs does not accept",
         () => ({ ...base(), topicMap: { ...topicMap(), compression: "snappy" } }),
@@ -187,7 +229,7 @@ describe("MqttKafkaBridge", () => {
       [
         "a kafkaConnection the bridge derives itself",
         () => ({ ...base(), connector: { ...connector(), kafkaConnection: { endpoint: "x:1", tls: { tlsEnabled: true } } } as BridgeConnectorSpecArgs }),
-        /connector.kafkaConnection is derived from the Event Hubs namespace/,
+        /connector.kafkaConnection: set the top-level kafkaConnection to bring your own Kafka, or leave it out for Event Hubs/,
       ],
       [
         "an invalid connector setting",

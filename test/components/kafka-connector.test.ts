@@ -191,7 +191,7 @@ describe("KafkaConnector", () => {
     const r = await record(() => new KafkaConnector("bridge", base()));
     assert.deepEqual(volumes(r)["mqtt-token"], {
       name: "mqtt-token",
-      projected: { sources: [{ serviceAccountToken: { audience: "aio-mq", expirationSeconds: 3600, path: "mqtt-client-token" } }] },
+      projected: { sources: [{ serviceAccountToken: { audience: "aio-internal", expirationSeconds: 3600, path: "mqtt-client-token" } }] },
     });
     assert.deepEqual(mounts(r)["mqtt-token"], ["/var/run/secrets/tokens", true]);
     assert.deepEqual(volumes(r)["ca-mqtt-ca"], { name: "ca-mqtt-ca", configMap: { name: "mqtt-ca" } });

@@ -8,8 +8,10 @@ export const SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
 export const TENANT = "11111111-1111-1111-1111-111111111111";
 export const CONNECTION_STRING = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=c2VjcmV0";
 
-/** One registered resource, with the inputs the engine would have received. */
+/** One registered resource, with the inputs and the options the engine would have received. */
 export interface Registered {
+  protect?: boolean;
+  retainOnDelete?: boolean;
   type: string;
   name: string;
   inputs: Record<string, unknown>;
@@ -75,8 +77,29 @@ void pulumi.runtime.setMocks(
 );
 
 // Internal to the SDK (stripped from its .d.ts) but exactly what a test needs: resolves once every
-// outstanding registration RPC has finished.
-const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+// outstanding registration RPC has finished; and the mock monitor, whose requests carry the
+// resource options (protect, retainOnDelete) that the mocks' newResource is not given.
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void>; getMonitor(): MockMonitorLike };
+
+interface RegisterRequestLike {
+  getType(): string;
+  getName(): string;
+  getProtect(): boolean;
+  getRetainondelete(): boolean;
+}
+interface MockMonitorLike {
+  registerResource(req: RegisterRequestLike, callback: unknown): Promise<void>;
+}
+
+const options = new Map<string, { protect: boolean; retainOnDelete: boolean }>();
+{
+  const monitor = settings.getMonitor();
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    options.set(`${req.getType()} ${req.getName()}`, { protect: req.getProtect(), retainOnDelete: req.getRetainondelete() });
+    return original(req, callback);
+  };
+}
 
 /** Clears the record, runs `build`, and returns everything registered while it ran. */
 export async function record(build: () => void): Promise<Registered[]> {
@@ -85,7 +108,7 @@ export async function record(build: () => void): Promise<Registered[]> {
   invoked.length = 0;
   build();
   await settings.waitForRPCs();
-  return [...registered];
+  return registered.map((r) => ({ ...r, ...(options.get(`${r.type} ${r.name}`) ?? { protect: false, retainOnDelete: false }) }));
 }
 
 /** Resolves an Output's value (mock mode: always known). */
