@@ -3,42 +3,62 @@
  * bridge, exports what operators need. Nothing else belongs here: logic lives in components/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MqttKafkaBridge, type KafkaConnectorTopicMapSpecArgs, type LocalBrokerConnectionArgs } from "../components";
+import * as kubernetes from "@pulumi/kubernetes";
+import { MqttKafkaBridge, type KafkaConnectionArgs, type KafkaConnectorTopicMapSpecArgs, type LocalBrokerConnectionArgs } from "../components";
 
 const config = new pulumi.Config();
 // Pulumi.yaml defaults optional strings to "", meaning "not set".
 const optional = (key: string): string | undefined => config.get(key) || undefined;
-const resourceGroupName = optional("resourceGroupName");
-const oidcIssuerUrl = optional("oidcIssuerUrl");
-const principalId = optional("principalId");
-const clientId = optional("clientId");
+const ifSet = <K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [k in K]: V }));
 
-const bridge = new MqttKafkaBridge(config.require("connectorName"), {
-  location: config.require("location"),
-  ...(resourceGroupName ? { resourceGroupName } : {}),
-  kubernetesNamespace: config.require("kubernetesNamespace"),
-  createKubernetesNamespace: config.requireBoolean("createKubernetesNamespace"),
-  connector: {
-    image: { repository: config.require("imageRepository"), tag: config.require("imageTag") },
-    instances: config.requireNumber("instances"),
-    logLevel: config.require("logLevel"),
-    localBrokerConnection: config.requireObject<LocalBrokerConnectionArgs>("localBrokerConnection"),
-  },
-  topicMap: { ...config.requireObject<KafkaConnectorTopicMapSpecArgs>("topicMap"), compression: config.require("compression") },
-  eventHubs: {
-    namespaceName: config.require("eventHubsNamespace"),
-    skuName: config.require("eventHubsSku"),
-    skuCapacity: config.requireNumber("eventHubsCapacity"),
-    partitionCount: config.requireNumber("partitionCount"),
-    retentionHours: config.requireNumber("retentionHours"),
-  },
-  ...(oidcIssuerUrl ? { oidcIssuerUrl } : {}),
-  ...(principalId ? { principalId } : {}),
-  ...(clientId ? { clientId } : {}),
-  useConnectionString: config.requireBoolean("useConnectionString"),
-  namespaceWideRoleAssignments: config.requireBoolean("namespaceWideRoleAssignments"),
-  installCrds: config.requireBoolean("installCrds"),
+// Every stack names its cluster: nothing is deployed to whichever context happens to be current.
+const cluster = new kubernetes.Provider("cluster", {
+  context: config.require("kubeContext"),
+  ...ifSet("kubeconfig", optional("kubeconfig")),
 });
+
+// `{}` in Pulumi.yaml: Event Hubs. A connection: your own Kafka, and no Azure resource.
+const ownKafka = config.getObject<KafkaConnectionArgs | Record<string, never>>("kafkaConnection") ?? {};
+const kafkaConnection = "endpoint" in ownKafka ? (ownKafka as KafkaConnectionArgs) : undefined;
+const oidcIssuerUrl = optional("oidcIssuerUrl");
+
+const bridge = new MqttKafkaBridge(
+  config.require("connectorName"),
+  {
+    kubernetesNamespace: config.require("kubernetesNamespace"),
+    createKubernetesNamespace: config.requireBoolean("createKubernetesNamespace"),
+    connector: {
+      image: { repository: config.require("imageRepository"), tag: config.require("imageTag") },
+      instances: config.requireNumber("instances"),
+      logLevel: config.require("logLevel"),
+      localBrokerConnection: config.requireObject<LocalBrokerConnectionArgs>("localBrokerConnection"),
+    },
+    topicMap: { ...config.requireObject<KafkaConnectorTopicMapSpecArgs>("topicMap"), compression: config.require("compression") },
+    installCrds: config.requireBoolean("installCrds"),
+    workload: { mqttTokenAudience: config.require("mqttTokenAudience") },
+    ...(kafkaConnection
+      ? { kafkaConnection }
+      : {
+          location: config.require("location"),
+          ...ifSet("resourceGroupName", optional("resourceGroupName")),
+          eventHubs: {
+            namespaceName: config.require("eventHubsNamespace"),
+            skuName: config.require("eventHubsSku"),
+            skuCapacity: config.requireNumber("eventHubsCapacity"),
+            partitionCount: config.requireNumber("partitionCount"),
+            retentionHours: config.requireNumber("retentionHours"),
+          },
+          ...ifSet("oidcIssuerUrl", oidcIssuerUrl),
+          ...ifSet("existingIdentityId", optional("existingIdentityId")),
+          ...ifSet("principalId", optional("principalId")),
+          ...ifSet("clientId", optional("clientId")),
+          ...(config.requireBoolean("useConnectionString") ? { useConnectionString: true } : {}),
+          namespaceWideRoleAssignments: config.requireBoolean("namespaceWideRoleAssignments"),
+          protectData: config.requireBoolean("protectData"),
+        }),
+  },
+  { providers: { kubernetes: cluster } },
+);
 
 export const resourceGroup = bridge.resourceGroupName;
 export const eventHubsNamespace = bridge.eventHubsNamespace;

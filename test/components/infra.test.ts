@@ -53,8 +53,8 @@ async function runProgram(stack: string) {
 
 describe("infra program (Pulumi.yaml + per-stack config)", () => {
   for (const [stack, expected] of [
-    ["dev", { sku: "Standard", instances: 1, partitions: 2, logLevel: "debug", compression: "none" }],
-    ["prod", { sku: "Premium", instances: 3, partitions: 16, logLevel: "warn", compression: "gzip" }],
+    ["dev", { sku: "Standard", instances: 1, partitions: 2, logLevel: "debug", compression: "none", context: "aks-plant-dev", protect: false }],
+    ["prod", { sku: "Premium", instances: 3, partitions: 16, logLevel: "warn", compression: "gzip", context: "aks-plant-prod", protect: true }],
   ] as const) {
     it(`${stack}: builds the bridge the stack describes`, async () => {
       const { r, outputs } = await runProgram(stack);
@@ -75,6 +75,12 @@ describe("infra program (Pulumi.yaml + per-stack config)", () => {
         ofType(r, "azure-native:authorization:RoleAssignment").map((x) => x.name).sort(),
         ["sender-plant-alarms", "sender-plant-dead-letters", "receiver-plant-setpoints", "sender-plant-telemetry"].map((n) => `mqtt-kafka-bridge-roles-${n}`).sort(),
       );
+      // Each stack names its cluster, and its subscription (azure-native's own config key).
+      assert.equal(one(r, "pulumi:providers:kubernetes", "cluster").inputs["context"], expected.context);
+      assert.match(stackConfig(stack)["azure-native:subscriptionId"] ?? "", /^[0-9a-f-]{36}$/);
+      assert.deepEqual([...new Set(hubs.map((h) => h.protect))], [expected.protect], "event hubs protected in prod");
+      assert.deepEqual(ofType(r, "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"), [], "CRDs are a cluster-level install");
+      assert.equal(at(one(r, "kubernetes:apps/v1:StatefulSet", "mqtt-kafka-bridge-connector-statefulset").inputs, "metadata", "namespace"), "azure-iot-operations");
       assert.deepEqual(
         Object.keys(outputs).sort(),
         [
@@ -84,4 +90,16 @@ describe("infra program (Pulumi.yaml + per-stack config)", () => {
       );
     });
   }
+
+  it("with kafkaConnection, brings your own Kafka: the workload only, no Azure resource", async () => {
+    const config = stackConfig("dev");
+    config["mqtt-kafka-connector:kafkaConnection"] = JSON.stringify({ endpoint: "kafka.data.svc:9092", tls: { tlsEnabled: false } });
+    pulumi.runtime.setAllConfig(config);
+    const entry = require.resolve("../../infra");
+    delete require.cache[entry];
+    const r = await record(() => require(entry));
+    assert.deepEqual(r.filter((x) => x.type.startsWith("azure-native:")).map((x) => x.type), []);
+    const text = at(one(r, "kubernetes:core/v1:ConfigMap", "mqtt-kafka-bridge-connector-config").inputs, "data", "connector.yaml") as string;
+    assert.match(text, /endpoint: kafka\.data\.svc:9092/);
+  });
 });
