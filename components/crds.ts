@@ -67,11 +67,27 @@ export function toStructural(schema: unknown): JsonSchema {
   return structuralNode(src);
 }
 
+/**
+ * A `oneOf` of `required` lists (one key of several) as a CEL rule with a message that names the
+ * keys: the apiserver reports a failed `oneOf` only as "must validate one and only one schema".
+ * A bare `maxProperties: 0` branch makes it "at most one".
+ */
+function oneOfRule(oneOf: unknown): CelRule | undefined {
+  if (!Array.isArray(oneOf)) return undefined;
+  const keys = oneOf.flatMap((b) => (isRecord(b) && Array.isArray(b["required"]) ? (b["required"] as string[]) : []));
+  const orNone = oneOf.some((b) => isRecord(b) && b["maxProperties"] === 0);
+  if (!keys.length || keys.length + (orNone ? 1 : 0) !== oneOf.length) return undefined;
+  const count = `[${keys.map((k) => `has(self.${k})`).join(", ")}].filter(x, x).size()`;
+  return { rule: orNone ? `${count} <= 1` : `${count} == 1`, message: `set ${orNone ? "at most" : "exactly"} one of ${keys.join(", ")}` };
+}
+
 function structuralNode(node: Record<string, unknown>): JsonSchema {
   const out: JsonSchema = {};
   const hasProps = isRecord(node["properties"]);
+  const rule = oneOfRule(node["oneOf"]);
+  if (rule) out["x-kubernetes-validations"] = [rule];
   for (const [key, value] of Object.entries(node)) {
-    if (key === "$id" || key === "$schema") continue;
+    if (key === "$id" || key === "$schema" || (key === "oneOf" && rule)) continue;
     if (key === "additionalProperties") {
       if (value === true && !hasProps) out["x-kubernetes-preserve-unknown-fields"] = true;
       else if (isRecord(value)) out[key] = structuralNode(value);
@@ -90,10 +106,10 @@ function structuralNode(node: Record<string, unknown>): JsonSchema {
   return out;
 }
 
-// CEL rules mirroring connector/config/validate.ts semanticProblems. Only rules on non-list nodes are
-// here: the apiserver multiplies a rule's estimated cost by the list size, and `routes` has no
-// maxItems (nor route names a maxLength), so per-route rules (unique names, MQTT filter syntax)
-// would be rejected as too expensive. The connector still enforces those at startup.
+// CEL rules mirroring connector/config/validate.ts semanticProblems. The apiserver multiplies a
+// rule's estimated cost by list sizes, so `routes` has a maxItems and route names a maxLength;
+// rules the connector checks at startup that CEL cannot state cheaply (MQTT filter syntax, a
+// dead-letter topic matched by its own filter) stay with the connector.
 const EVENT_HUBS_HOST = `(?i)${EVENT_HUBS_ENDPOINT_PATTERN}`;
 
 export const CONNECTOR_CEL_RULES: Record<string, CelRule[]> = {
@@ -116,8 +132,16 @@ export const CONNECTOR_CEL_RULES: Record<string, CelRule[]> = {
   ],
 };
 
+/** A route's name, whichever direction it is. */
+const ROUTE_NAME = (v: string) => `(has(${v}.mqttToKafka) ? ${v}.mqttToKafka.name : has(${v}.kafkaToMqtt) ? ${v}.kafkaToMqtt.name : '')`;
+
 export const TOPIC_MAP_CEL_RULES: Record<string, CelRule[]> = {
   spec: [
+    {
+      rule: `self.routes.all(r, self.routes.exists_one(q, ${ROUTE_NAME("q")} == ${ROUTE_NAME("r")}))`,
+      message: "route names must be unique within a topic map (mqttToKafka.name and kafkaToMqtt.name alike)",
+      fieldPath: ".routes",
+    },
     {
       rule: "(has(self.partitionStrategy) && self.partitionStrategy == 'property') == has(self.partitionKeyProperty)",
       message: "partitionKeyProperty is required when partitionStrategy is property, and only allowed then",
@@ -137,7 +161,7 @@ function attachRules(root: JsonSchema, rules: Record<string, CelRule[]>): void {
       if (!next) throw new Error(`CEL rule path ${path}: no property ${segment} in the schema`);
       node = next;
     }
-    node["x-kubernetes-validations"] = list.map((r) => ({ ...r }));
+    node["x-kubernetes-validations"] = [...((node["x-kubernetes-validations"] as CelRule[] | undefined) ?? []), ...list.map((r) => ({ ...r }))];
   }
 }
 

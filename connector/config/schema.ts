@@ -58,8 +58,15 @@ export const KafkaConnectorSpec = Strict(
 
 const routeName = Type.String({
   description: "Unique name of the route.",
+  maxLength: 63,
   pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
 });
+
+/**
+ * Routes per topic map. A bound the CRD needs: the apiserver prices a CEL rule on list items by the
+ * list's size, and the route-name uniqueness rule compares every pair. Split more routes over several maps.
+ */
+export const MAX_ROUTES_PER_MAP = 256;
 const kafkaTopic = (description: string) =>
   Type.String({ description, pattern: "^[A-Za-z0-9._-]{1,249}$" });
 const qos = (description: string) => withDefault(IntEnum([0, 1] as const, { description }), 1);
@@ -143,7 +150,7 @@ export const KafkaConnectorTopicMapSpec = Strict(
       Type.String({ description: "MQTT user property used as the key with partitionStrategy `property`.", minLength: 1 }),
     ),
     copyMqttProperties: withDefault(Type.Boolean({ description: "Copy MQTT properties to Kafka headers and back." }), false),
-    routes: Type.Array(Route, { description: "Routes between MQTT and Kafka.", minItems: 1 }),
+    routes: Type.Array(Route, { description: "Routes between MQTT and Kafka.", minItems: 1, maxItems: MAX_ROUTES_PER_MAP }),
   },
   { description: "Desired routes of a Kafka connector." },
 );
