@@ -12,3 +12,13 @@ export {
 } from './engines';
 export { ClusterPki, issueClientCert } from './pki';
 export { kubeconfigYaml } from './kubeconfig';
+export {
+  repoRoot,
+  languageHostDir,
+  languageHostEnv,
+  projectWorkspaceOptions,
+  linkProject,
+  LinkedProject,
+  LinkedProjectOptions,
+} from './project';
+export { keepPodsReady, PodReadiness } from './pod-readiness';
