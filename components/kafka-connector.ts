@@ -214,7 +214,8 @@ export class KafkaConnector extends pulumi.ComponentResource {
       if (kafkaAuth.authType.sasl?.token.keyVault) kvUses.push("sasl");
       if (kafkaAuth.authType.x509?.keyVault) kvUses.push("x509");
     }
-    const spcOutputs: Record<string, pulumi.Output<string>> = {};
+    const spcNames: Record<string, string> = {};
+    const podDeps: pulumi.Resource[] = [serviceAccount, configMap];
     for (const use of kvUses) {
       const refOf = (r: Resolved): KeyVaultReference => {
         const found = keyVaultReferences(r.connector.spec).find((k) => k.use === use);
@@ -222,7 +223,8 @@ export class KafkaConnector extends pulumi.ComponentResource {
         return found;
       };
       const spcName = secretProviderClassName(connectorName, use);
-      spcOutputs[use] = new kubernetes.apiextensions.CustomResource(
+      spcNames[use] = spcName;
+      const spc = new kubernetes.apiextensions.CustomResource(
         `${name}-kv-${use}`,
         {
           apiVersion: "secrets-store.csi.x-k8s.io/v1",
@@ -231,7 +233,8 @@ export class KafkaConnector extends pulumi.ComponentResource {
           spec: resolved.apply((r) => ({ provider: "azure", parameters: secretProviderClassParameters(refOf(r)) })),
         },
         childOpts,
-      ).metadata.name;
+      );
+      podDeps.push(spc);
     }
 
     const service = new kubernetes.core.v1.Service(
@@ -252,11 +255,7 @@ export class KafkaConnector extends pulumi.ComponentResource {
       .output({
         r: resolved,
         audience: args.mqttTokenAudience ?? DEFAULT_MQTT_TOKEN_AUDIENCE,
-        // Output names, not the names given: the engine then creates or replaces the ServiceAccount,
-        // the ConfigMap and the SecretProviderClasses before it updates the StatefulSet that uses them.
-        serviceAccountName: serviceAccount.metadata.name,
-        configMapName: configMap.metadata.name,
-        spcNames: pulumi.output(spcOutputs),
+
         cpuRequest: args.cpuRequest ?? DEFAULT_RESOURCES.cpuRequest,
         memoryRequest: args.memoryRequest ?? DEFAULT_RESOURCES.memoryRequest,
         cpuLimit: args.cpuLimit ?? "",
@@ -269,9 +268,9 @@ export class KafkaConnector extends pulumi.ComponentResource {
       .apply((v) =>
         connectorPodSpec(v.r.connector.spec, {
           connectorName,
-          serviceAccountName: v.serviceAccountName,
-          configMapName: v.configMapName,
-          secretProviderClasses: v.spcNames,
+          serviceAccountName: saName,
+          configMapName: `${connectorName}-config`,
+          secretProviderClasses: spcNames,
           mqttTokenAudience: v.audience,
           resources: {
             requests: { cpu: v.cpuRequest, memory: v.memoryRequest },
@@ -309,7 +308,10 @@ export class KafkaConnector extends pulumi.ComponentResource {
           },
         },
       },
-      childOpts,
+      // The objects the pods use are created or replaced first. By name, not by their name outputs:
+      // an output is unknown while its object is replaced, and an unknown in the pod template made
+      // the provider plan to replace the StatefulSet (deleting every pod) instead of updating it.
+      childOptions(this, opts, podDeps),
     );
 
     new kubernetes.policy.v1.PodDisruptionBudget(
