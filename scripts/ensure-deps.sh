@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Makes sure what `npm run demo`, `npm test` and `npm run test:faults` start is on this machine:
 # Mosquitto and its clients, kcat, openssl and zstd (test peers), a JDK and Maven (to fetch and
-# run Kafka), then the Kafka server jars. Installs through apt when running as root on Debian or
-# Ubuntu; otherwise (or with ENSURE_DEPS_NO_INSTALL=1) prints the one command that would.
+# run Kafka), then the Kafka server jars. With `engines` also etcd and the real Kubernetes and
+# Pulumi engines the deployment tests run against (built from the Go module proxy into the cache
+# once: about 20 minutes on 2 cores). Installs packages through apt when running as root on
+# Debian or Ubuntu; otherwise (or with ENSURE_DEPS_NO_INSTALL=1) prints the one command that would.
 # Quiet and quick when all is present.
+#
+# Usage: ensure-deps.sh [engines]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,6 +18,10 @@ declare -A pkg=(
   [mosquitto_passwd]=mosquitto [kcat]=kcat [openssl]=openssl [zstd]=zstd
   [java]=default-jdk-headless [mvn]=maven
 )
+
+want_engines=0
+[[ "${1:-}" == engines ]] && want_engines=1
+((want_engines)) && pkg[etcd]=etcd-server
 
 missing=()
 for cmd in "${!pkg[@]}"; do
@@ -55,3 +63,6 @@ if ((${#missing[@]})); then
 fi
 
 bash "$here/fetch-kafka.sh"
+if ((want_engines)); then
+  bash "$here/engines/build-engines.sh"
+fi

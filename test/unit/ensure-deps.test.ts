@@ -36,7 +36,10 @@ describe("scripts/ensure-deps.sh (what npm test and npm run demo run first)", ()
 
   it("is wired before every npm script that starts brokers", () => {
     const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    for (const s of ["test", "test:faults", "demo", "brokers", "bench"]) assert.equal(scripts[`pre${s}`], "bash scripts/ensure-deps.sh", s);
+    for (const s of ["test:faults", "demo", "brokers", "bench"]) assert.equal(scripts[`pre${s}`], "bash scripts/ensure-deps.sh", s);
+    // The full test run includes the deployment tests, on engines built once into the cache.
+    for (const s of ["test", "test:engines"]) assert.equal(scripts[`pre${s}`], "bash scripts/ensure-deps.sh engines", s);
+    assert.match(scripts["test"]!, /mocha --config \.mocharc\.engines\.json/);
     assert.match(readFileSync(join(ROOT, ".ci", "run"), "utf8"), /\nnpm test\n/);
   });
 });
