@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as kubernetes from "@pulumi/kubernetes";
-import { MqttKafkaBridge, type KafkaConnectionArgs, type KafkaConnectorTopicMapSpecArgs, type LocalBrokerConnectionArgs } from "../components";
+import { Compression, LogLevel, MqttKafkaBridge, type KafkaConnectionArgs, type KafkaConnectorTopicMapSpecArgs, type LocalBrokerConnectionArgs } from "../components";
 
 const config = new pulumi.Config();
 // Pulumi.yaml defaults optional strings to "", meaning "not set".
@@ -20,6 +20,11 @@ const cluster = new kubernetes.Provider("cluster", {
 // `{}` in Pulumi.yaml: Event Hubs. A connection: your own Kafka, and no Azure resource.
 const ownKafka = config.getObject<KafkaConnectionArgs | Record<string, never>>("kafkaConnection") ?? {};
 const kafkaConnection = "endpoint" in ownKafka ? (ownKafka as KafkaConnectionArgs) : undefined;
+// Pulumi.yaml gives it an empty default, so that stacks with their own Kafka need not set it.
+const eventHubsNamespaceName = optional("eventHubsNamespace");
+if (!kafkaConnection && !eventHubsNamespaceName) {
+  throw new pulumi.RunError("eventHubsNamespace is required with Event Hubs (kafkaConnection {}): pulumi config set eventHubsNamespace <globally unique name>");
+}
 const oidcIssuerUrl = optional("oidcIssuerUrl");
 
 const bridge = new MqttKafkaBridge(
@@ -30,10 +35,10 @@ const bridge = new MqttKafkaBridge(
     connector: {
       image: { repository: config.require("imageRepository"), tag: config.require("imageTag") },
       instances: config.requireNumber("instances"),
-      logLevel: config.require("logLevel"),
+      logLevel: config.require("logLevel", { allowedValues: Object.values(LogLevel) }) as LogLevel,
       localBrokerConnection: config.requireObject<LocalBrokerConnectionArgs>("localBrokerConnection"),
     },
-    topicMap: { ...config.requireObject<KafkaConnectorTopicMapSpecArgs>("topicMap"), compression: config.require("compression") },
+    topicMap: { ...config.requireObject<KafkaConnectorTopicMapSpecArgs>("topicMap"), compression: config.require("compression", { allowedValues: Object.values(Compression) }) as Compression },
     installCrds: config.requireBoolean("installCrds"),
     workload: { mqttTokenAudience: config.require("mqttTokenAudience") },
     ...(kafkaConnection
@@ -42,7 +47,7 @@ const bridge = new MqttKafkaBridge(
           location: config.require("location"),
           ...ifSet("resourceGroupName", optional("resourceGroupName")),
           eventHubs: {
-            namespaceName: config.require("eventHubsNamespace"),
+            namespaceName: eventHubsNamespaceName!,
             skuName: config.require("eventHubsSku"),
             skuCapacity: config.requireNumber("eventHubsCapacity"),
             partitionCount: config.requireNumber("partitionCount"),
