@@ -154,10 +154,37 @@ function generateRuntimeArgs(): string {
   return `${jsdoc(doc, "")}export interface ConnectorRuntimeArgs {\n${body}}\n`;
 }
 
+/** Enum names by the field whose values they are; other enum fields get PascalCase(field). */
+const ENUM_NAMES: Record<string, string> = { pullPolicy: "ImagePullPolicy", saslType: "SaslType", kafkaAcks: "KafkaAcks" };
+
+const pascal = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * A string enum as a const object and a type of its values, the form Pulumi's analyzer turns into
+ * an enum of the multi-language schema (a TypeScript `enum` would make string literals unassignable).
+ */
+function enumSource(name: string, values: string[], doc: string[]): string {
+  const members = values.map((v) => `  ${pascal(v.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? "").toUpperCase()))}: ${JSON.stringify(v)},`).join("\n");
+  return `${jsdoc(doc, "")}export const ${name} = {\n${members}\n} as const;\nexport type ${name} = (typeof ${name})[keyof typeof ${name}];\n`;
+}
+
 /** Generates the TypeScript source of components/spec-types.ts. */
 export function generateSpecTypes(roots: RootSpec[] = GENERATED_ROOTS): string {
   const emitted: string[] = [];
   const used = new Set<string>(roots.map((r) => r.name));
+  const enums = new Map<string, string>(); // name -> values key
+  const enumOf = (s: JsonSchema, path: string): string | undefined => {
+    if (s["type"] !== "string" || !Array.isArray(s["enum"])) return undefined;
+    const values = s["enum"] as string[];
+    const field = path.split(".").pop()!.replace(/\[\]$/, "");
+    const name = ENUM_NAMES[field] ?? pascal(field);
+    const key = values.join("|");
+    if (!enums.has(name)) {
+      enums.set(name, key);
+      emitted.push(enumSource(name, values, [typeof s["description"] === "string" ? (s["description"] as string) : name]));
+    } else if (enums.get(name) !== key) throw new Error(`args codegen: enum ${name} at ${path} has other values than before`);
+    return name;
+  };
   // A definition reused in the schema (one TypeBox `properties` object, e.g. Tls or Vault) gets one
   // interface per leaf mode. `raw` below is always the TypeBox node, whose identity survives the
   // shallow copies withDefault makes.
@@ -186,7 +213,7 @@ export function generateSpecTypes(roots: RootSpec[] = GENERATED_ROOTS): string {
       return `${typeOf(items as JsonSchema, isRecord(raw) ? raw["items"] : undefined, `${path}[]`, root)}[]`;
     }
     if (isObjectSchema(s)) return emitObject(s, raw, path, root);
-    const leaf = leafType(s, path);
+    const leaf = enumOf(s, path) ?? leafType(s, path);
     return root.inputLeaves ? `pulumi.Input<${leaf}>` : leaf;
   };
 

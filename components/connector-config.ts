@@ -21,8 +21,12 @@ export interface DocumentTarget {
   namespace: string;
 }
 
-/** A component's args failed validation; the message names every bad field. */
-export class InvalidArgsError extends Error {
+/**
+ * A component's args failed validation; the message names every bad field. A Pulumi RunError, so
+ * `pulumi preview` and `up` print the message without a stack trace: it is the user's input that
+ * is wrong, not the program.
+ */
+export class InvalidArgsError extends pulumi.RunError {
   constructor(component: string, message: string) {
     super(`${component}: ${message}`);
     this.name = "InvalidArgsError";

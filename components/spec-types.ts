@@ -30,7 +30,7 @@ export interface KafkaConnectorSpecArgs {
    * Log level.
    * One of: `trace`, `debug`, `info`, `warn`, `error`, `fatal`. Default: `"warn"`.
    */
-  logLevel?: pulumi.Input<string>;
+  logLevel?: pulumi.Input<LogLevel>;
 }
 
 /**
@@ -60,7 +60,7 @@ export interface BridgeConnectorSpecArgs {
    * Log level.
    * One of: `trace`, `debug`, `info`, `warn`, `error`, `fatal`. Default: `"warn"`.
    */
-  logLevel?: pulumi.Input<string>;
+  logLevel?: pulumi.Input<LogLevel>;
 }
 
 /**
@@ -79,7 +79,7 @@ export interface KafkaConnectorTopicMapSpecArgs {
    * Compression of produced batches. Event Hubs accepts none and gzip only.
    * One of: `none`, `gzip`, `snappy`, `lz4`. Default: `"none"`.
    */
-  compression?: string;
+  compression?: Compression;
   /**
    * Batching of messages sent to Kafka.
    * Default: `{"enabled":false,"latencyMs":5,"maxMessages":100000,"maxBytes":1000000}`.
@@ -89,7 +89,7 @@ export interface KafkaConnectorTopicMapSpecArgs {
    * How produced messages are assigned to partitions.
    * One of: `default`, `static`, `topic`, `property`. Default: `"default"`.
    */
-  partitionStrategy?: string;
+  partitionStrategy?: PartitionStrategy;
   /** MQTT user property used as the key with partitionStrategy `property`. */
   partitionKeyProperty?: string;
   /**
@@ -110,7 +110,7 @@ export interface ConnectorImageArgs {
    * Image pull policy.
    * One of: `Always`, `IfNotPresent`, `Never`. Default: `"IfNotPresent"`.
    */
-  pullPolicy?: pulumi.Input<string>;
+  pullPolicy?: pulumi.Input<ImagePullPolicy>;
   /**
    * Image repository.
    * Default: `"ghcr.io/mqtt-kafka-connector/connector"`.
@@ -122,6 +122,14 @@ export interface ConnectorImageArgs {
    */
   tag?: pulumi.Input<string>;
 }
+
+/** Image pull policy. */
+export const ImagePullPolicy = {
+  Always: "Always",
+  IfNotPresent: "IfNotPresent",
+  Never: "Never",
+} as const;
+export type ImagePullPolicy = (typeof ImagePullPolicy)[keyof typeof ImagePullPolicy];
 
 /** Connection to Kafka or Event Hubs. */
 export interface KafkaConnectionArgs {
@@ -177,13 +185,21 @@ export interface SaslArgs {
    * SASL mechanism.
    * One of: `plain`, `scramSha256`, `scramSha512`.
    */
-  saslType: pulumi.Input<string>;
+  saslType: pulumi.Input<SaslType>;
   /**
    * Where the SASL password comes from.
    * Set exactly one of: `secretName`, `keyVault`.
    */
   token: SaslTokenArgs;
 }
+
+/** SASL mechanism. */
+export const SaslType = {
+  Plain: "plain",
+  ScramSha256: "scramSha256",
+  ScramSha512: "scramSha512",
+} as const;
+export type SaslType = (typeof SaslType)[keyof typeof SaslType];
 
 /**
  * Where the SASL password comes from.
@@ -319,6 +335,26 @@ export interface MqttUsernamePasswordArgs {
   secretName: pulumi.Input<string>;
 }
 
+/** Log level. */
+export const LogLevel = {
+  Trace: "trace",
+  Debug: "debug",
+  Info: "info",
+  Warn: "warn",
+  Error: "error",
+  Fatal: "fatal",
+} as const;
+export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
+
+/** Compression of produced batches. Event Hubs accepts none and gzip only. */
+export const Compression = {
+  None: "none",
+  Gzip: "gzip",
+  Snappy: "snappy",
+  Lz4: "lz4",
+} as const;
+export type Compression = (typeof Compression)[keyof typeof Compression];
+
 /**
  * Batching of messages sent to Kafka.
  * Default: `{"enabled":false,"latencyMs":5,"maxMessages":100000,"maxBytes":1000000}`.
@@ -345,6 +381,15 @@ export interface BatchingArgs {
    */
   maxBytes?: number;
 }
+
+/** How produced messages are assigned to partitions. */
+export const PartitionStrategy = {
+  Default: "default",
+  Static: "static",
+  Topic: "topic",
+  Property: "property",
+} as const;
+export type PartitionStrategy = (typeof PartitionStrategy)[keyof typeof PartitionStrategy];
 
 /**
  * A route: exactly one of mqttToKafka or kafkaToMqtt.
@@ -375,7 +420,7 @@ export interface MqttToKafkaRouteArgs {
    * Acknowledgements required from Kafka: zero (0), one (1) or all (-1).
    * One of: `zero`, `one`, `all`. Default: `"all"`.
    */
-  kafkaAcks?: string;
+  kafkaAcks?: KafkaAcks;
   /**
    * QoS of the MQTT subscription.
    * One of: `0`, `1`. Default: `1`.
@@ -389,6 +434,14 @@ export interface MqttToKafkaRouteArgs {
    */
   deadLetter?: DeadLetterArgs;
 }
+
+/** Acknowledgements required from Kafka: zero (0), one (1) or all (-1). */
+export const KafkaAcks = {
+  Zero: "zero",
+  One: "one",
+  All: "all",
+} as const;
+export type KafkaAcks = (typeof KafkaAcks)[keyof typeof KafkaAcks];
 
 /** Spread the subscription over several clients. */
 export interface SharedSubscriptionArgs {

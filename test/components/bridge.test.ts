@@ -139,7 +139,7 @@ describe("MqttKafkaBridge", () => {
 
   it("brings your own Kafka: the workload alone, no Azure resource", async () => {
     const { oidcIssuerUrl: _unused, eventHubs: _eh, ...rest } = base();
-    const kafkaConnection = { endpoint: "kafka-0.kafka:9093,kafka-1.kafka:9093", tls: { tlsEnabled: true }, authentication: { enabled: true, authType: { sasl: { saslType: "scramSha512", token: { secretName: "kafka-user" } } } } };
+    const kafkaConnection = { endpoint: "kafka-0.kafka:9093,kafka-1.kafka:9093", tls: { tlsEnabled: true }, authentication: { enabled: true, authType: { sasl: { saslType: "scramSha512" as const, token: { secretName: "kafka-user" } } } } };
     let bridge!: MqttKafkaBridge;
     const r = await record(() => (bridge = new MqttKafkaBridge("plant", { ...rest, kafkaConnection })));
     assert.deepEqual(graph(r).filter((g) => g.startsWith("azure-native:")), []);

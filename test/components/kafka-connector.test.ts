@@ -294,7 +294,7 @@ describe("KafkaConnector", () => {
     const cases: [string, () => KafkaConnectorArgs, string | RegExp][] = [
       [
         "an invalid spec value, with its field path",
-        () => ({ ...base(), spec: { ...connectorSpec(), instances: 0, logLevel: "loud" } }),
+        () => ({ ...base(), spec: { ...connectorSpec(), instances: 0, logLevel: "loud" as never } }),
         'KafkaConnector "bridge": invalid connector spec:\n' +
           "  KafkaConnector/plant: spec.instances: got 0; must be >= 1\n" +
           "  KafkaConnector/plant: spec.logLevel: got \"loud\"; allowed: trace, debug, info, warn, error, fatal",

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as components from "../../components";
+import { COMPRESSIONS, KAFKA_ACKS, LOG_LEVELS, PARTITION_STRATEGIES, SASL_TYPES } from "../../connector/config/schema";
 
 const ROOT = resolve(__dirname, "..", "..", "..");
 
@@ -29,7 +30,20 @@ describe("multi-language schema (PulumiPlugin.yaml)", function () {
     assert.equal(result.components["MqttKafkaBridge"]!.inputs["topicMap"]!.plain, true);
     assert.equal(result.typeDefinitions["RouteArgs"] !== undefined, true);
     assert.equal(result.typeDefinitions["KafkaConnectorSpecArgs"]?.properties?.["instances"] !== undefined, true);
-    // No enums leaked into args: every enum-like field is a plain string.
-    assert.deepEqual(Object.entries(result.typeDefinitions).filter(([, t]) => t.enum), []);
+    // Enum-like fields are real enums of the schema, with the connector's own values.
+    const enums = Object.fromEntries(
+      Object.entries(result.typeDefinitions)
+        .filter(([, t]) => t.enum)
+        .map(([name, t]) => [name, (t.enum as { value: string }[]).map((m) => m.value)]),
+    );
+    assert.deepEqual(enums, {
+      Compression: [...COMPRESSIONS],
+      ImagePullPolicy: ["Always", "IfNotPresent", "Never"],
+      KafkaAcks: [...KAFKA_ACKS],
+      LogLevel: [...LOG_LEVELS],
+      PartitionStrategy: [...PARTITION_STRATEGIES],
+      SaslType: [...SASL_TYPES],
+    });
+    assert.deepEqual(result.components["MqttKafkaBridge"]!.inputs["kafkaConnection"]?.$ref, "#/types/mqtt-kafka-connector:index:KafkaConnectionArgs");
   });
 });

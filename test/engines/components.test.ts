@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
-import { MqttKafkaBridge, type MqttKafkaBridgeArgs, type RouteArgs } from "../../components";
+import { MqttKafkaBridge, type LogLevel, type MqttKafkaBridgeArgs, type RouteArgs } from "../../components";
 import { engineBinary, pulumiEnv, startLocalCluster, waitFor, type LocalCluster, type PulumiEnv } from "../../scripts/local-cluster";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -28,7 +28,7 @@ const routes = (extra: RouteArgs[] = []): RouteArgs[] => [
   ...extra,
 ];
 
-function bridgeArgs(namespace: string, logLevel = "info", extraRoutes: RouteArgs[] = []): MqttKafkaBridgeArgs {
+function bridgeArgs(namespace: string, logLevel: LogLevel = "info", extraRoutes: RouteArgs[] = []): MqttKafkaBridgeArgs {
   return {
     kubernetesNamespace: namespace,
     kafkaConnection: { endpoint: "kafka.data.svc:9092", tls: { tlsEnabled: false } },
@@ -139,6 +139,18 @@ describe("engines: the Pulumi components on the real engine and API server", fun
     assert.equal(destroyed.summary.result, "succeeded");
     assert.equal(await get("plant-a", "kafkaconnector/plant-a", "{.spec.instances}"), "2", "the other stack's connector stays");
     assert.equal((await cluster.kubectl(["get", "crd", "-o", "name"])).includes("kafkaconnectors.mq.iotoperations.azure.com"), true, "the CRDs stay");
+  });
+
+  it("bad arguments fail the preview with the message alone, no stack trace", async () => {
+    const bad = await stackFor("plant-bad", () => ({ ...bridgeArgs("plant-b"), connector: { ...bridgeArgs("plant-b").connector, instances: 0 } }));
+    const err = await bad.preview({ onOutput: (s) => output.push(s) }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err, "the preview failed");
+    const text = `${err.message}\n${output.join("")}`;
+    assert.match(text, /MqttKafkaBridge "plant-bad": invalid connector spec:\n\s+KafkaConnector\/plant-bad: spec\.instances: got 0; must be >= 1/);
+    assert.doesNotMatch(text, /\n\s+at (new |Object\.|async )?\S+ \(\/.*\.js:\d+:\d+\)/, "no stack frames");
   });
 
   it("destroy leaves nothing behind", async () => {
