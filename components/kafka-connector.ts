@@ -230,7 +230,9 @@ export class KafkaConnector extends pulumi.ComponentResource {
           apiVersion: "secrets-store.csi.x-k8s.io/v1",
           kind: "SecretProviderClass",
           metadata: meta(spcName),
-          spec: resolved.apply((r) => ({ provider: "azure", parameters: secretProviderClassParameters(refOf(r)) })),
+          spec: pulumi
+            .all([resolved, pulumi.output(args.workloadIdentityClientId ?? "")])
+            .apply(([r, clientId]) => ({ provider: "azure", parameters: secretProviderClassParameters(refOf(r), clientId || undefined) })),
         },
         childOpts,
       );
@@ -271,6 +273,7 @@ export class KafkaConnector extends pulumi.ComponentResource {
           serviceAccountName: saName,
           configMapName: `${connectorName}-config`,
           secretProviderClasses: spcNames,
+          workloadIdentity: useWorkloadIdentity,
           mqttTokenAudience: v.audience,
           resources: {
             requests: { cpu: v.cpuRequest, memory: v.memoryRequest },

@@ -122,15 +122,25 @@ export function keyVaultReferences(spec: KafkaConnectorSpecResolved): KeyVaultRe
   return out;
 }
 
+function keyVaultObjects(ref: KeyVaultReference): string {
+  return stringify({ array: ref.objects.map((o) => stringify(o)) });
+}
+
 /** `parameters` of a SecretProviderClass for the Azure Key Vault provider. */
-export function secretProviderClassParameters(ref: KeyVaultReference): Record<string, string> {
+export function secretProviderClassParameters(ref: KeyVaultReference, workloadIdentityClientId?: string): Record<string, string> {
+  if (workloadIdentityClientId) {
+    // The pod's own workload identity reads the vault (it needs Key Vault Secrets User there); the
+    // service principal Secret of the reference is not used.
+    return { usePodIdentity: "false", clientID: workloadIdentityClientId, keyvaultName: ref.vaultName, tenantId: ref.tenantId, objects: keyVaultObjects(ref) };
+  }
   return {
     // Credentials come from the service principal secret (nodePublishSecretRef), not pod identity.
+    // The CSI driver reads that Secret only if it carries the label secrets-store.csi.k8s.io/used=true.
     usePodIdentity: "false",
     useVMManagedIdentity: "false",
     keyvaultName: ref.vaultName,
     tenantId: ref.tenantId,
-    objects: stringify({ array: ref.objects.map((o) => stringify(o)) }),
+    objects: keyVaultObjects(ref),
   };
 }
 
@@ -191,6 +201,8 @@ export interface PodOptions {
   configMapName: string;
   /** SecretProviderClass name per Key Vault reference use (`sasl`, `x509`). */
   secretProviderClasses: Record<string, string>;
+  /** The pods run with AKS workload identity, which also reads Key Vault (no service principal Secret). */
+  workloadIdentity?: boolean;
   /** Audience of the projected token for MQTT `authentication.kubernetes`. */
   mqttTokenAudience: string;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
@@ -242,7 +254,7 @@ export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions
           driver: "secrets-store.csi.k8s.io",
           readOnly: true,
           volumeAttributes: { secretProviderClass: spc },
-          nodePublishSecretRef: { name: m.source.reference.credentialsSecret },
+          ...(o.workloadIdentity ? {} : { nodePublishSecretRef: { name: m.source.reference.credentialsSecret } }),
         },
       });
     }

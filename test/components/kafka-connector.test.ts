@@ -245,6 +245,22 @@ describe("KafkaConnector", () => {
     assert.deepEqual(mounts(r2)["kv-client-cert"], [`${SECRETS}/client-cert`, true]);
   });
 
+  it("reads Key Vault with the pods' workload identity when there is one, not a service principal Secret", async () => {
+    const vault = { name: "plant-kv", directoryId: "tenant-1", credentials: { servicePrincipalLocalSecretName: "kv-reader" } };
+    const spec = connectorSpec();
+    spec.kafkaConnection.authentication = {
+      enabled: true,
+      authType: { sasl: { saslType: "plain", token: { keyVault: { username: "$ConnectionString", vault, vaultSecret: { name: "eh-cs" } } } } },
+    };
+    const r = await record(() => new KafkaConnector("bridge", { ...base(), spec, workloadIdentityClientId: pulumi.output("client-123") }));
+    const params = at(one(r, SPC, "bridge-kv-sasl").inputs, "spec", "parameters") as Record<string, string>;
+    assert.deepEqual([params["clientID"], params["usePodIdentity"], params["useVMManagedIdentity"]], ["client-123", "false", undefined]);
+    assert.deepEqual(volumes(r)["kv-eh-cs"], {
+      name: "kv-eh-cs",
+      csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: "plant-kv-sasl" } },
+    });
+  });
+
   it("wires AKS workload identity only when a client ID is given", async () => {
     const r = await record(() => new KafkaConnector("bridge", { ...base(), workloadIdentityClientId: pulumi.output("client-123") }));
     assert.deepEqual(at(one(r, SA, "bridge-serviceaccount").inputs, "metadata", "annotations"), { "azure.workload.identity/client-id": "client-123" });
