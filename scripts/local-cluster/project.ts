@@ -74,24 +74,25 @@ export interface LinkedProject {
 export function linkProject(opts: LinkedProjectOptions = {}): LinkedProject {
   const root = opts.repoRoot ?? repoRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mkc-project-'));
+  const cleanup = (): void => fs.rmSync(dir, { recursive: true, force: true });
   const copy = new Set(opts.copy ?? []);
-  for (const name of fs.readdirSync(root)) {
-    if (name === '.git' || /^Pulumi\..+\.ya?ml$/.test(name)) continue;
-    const src = path.join(root, name);
-    const dst = path.join(dir, name);
-    if (name === 'Pulumi.yaml') {
-      const text = fs.readFileSync(src, 'utf8');
-      fs.writeFileSync(dst, opts.editProjectFile ? opts.editProjectFile(text) : text);
-    } else if (copy.has(name)) {
-      fs.cpSync(src, dst, { recursive: true });
-    } else {
-      fs.symlinkSync(src, dst);
+  try {
+    for (const name of fs.readdirSync(root)) {
+      if (name === '.git' || /^Pulumi\..+\.ya?ml$/.test(name)) continue;
+      const src = path.join(root, name);
+      const dst = path.join(dir, name);
+      if (name === 'Pulumi.yaml') {
+        const text = fs.readFileSync(src, 'utf8');
+        fs.writeFileSync(dst, opts.editProjectFile ? opts.editProjectFile(text) : text);
+      } else if (copy.has(name)) {
+        fs.cpSync(src, dst, { recursive: true });
+      } else {
+        fs.symlinkSync(src, dst);
+      }
     }
+  } catch (err) {
+    cleanup();
+    throw err;
   }
-  return {
-    dir,
-    cleanup(): void {
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { dir, cleanup };
 }
