@@ -3,7 +3,6 @@
  * reads (the same multi-document YAML as the CRs), so Pulumi and the connector can never disagree
  * about what is valid.
  */
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import {
@@ -75,23 +74,12 @@ export function resolveTopicMapSpec(component: string, target: DocumentTarget, s
   return resource;
 }
 
-/** File name of the rendered config inside the ConfigMap (and so inside the config directory). */
-export const CONFIG_FILE = "connector.yaml";
-
-/**
- * The connector's config file: the KafkaConnector and its topic map with every default filled in,
- * so what runs is exactly what is visible in the ConfigMap.
- */
+/** The KafkaConnector and its topic map with every default filled in, as the API holds them. */
 export function renderConnectorConfig(connector: KafkaConnectorResource, topicMap: KafkaConnectorTopicMapResource): string {
-  const header = "# Rendered by the mqtt-kafka-connector Pulumi package. Edit the Pulumi program, not this file.\n";
+  const header = "# Deployed by the mqtt-kafka-connector Pulumi package. Edit the Pulumi program, not the custom resources.\n";
   const strip = <T extends { status?: unknown }>(d: T): Omit<T, "status"> => {
     const { status: _status, ...rest } = d;
     return rest;
   };
   return header + [strip(connector), strip(topicMap)].map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
-}
-
-/** sha256 of the config; a pod template annotation, so a config change rolls the pods. */
-export function configChecksum(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
 }

@@ -5,9 +5,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import { API_VERSION_FULL, type KafkaConnectorResource, type KafkaConnectorTopicMapResource } from "../connector/config/schema";
 import type { ConnectorRuntimeArgs, KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
 import {
-  CONFIG_FILE,
   InvalidArgsError,
-  configChecksum,
   isFullyKnown,
   k8sNameProblem,
   renderConnectorConfig,
@@ -15,18 +13,15 @@ import {
   resolveTopicMapSpec,
 } from "./connector-config";
 import {
-  CONFIG_CHECKSUM_ANNOTATION,
   DEFAULT_RESOURCES,
-  HTTP_PORT,
-  METRICS_PATH,
-  connectorPodSpec,
   keyVaultReferences,
   secretMounts,
   secretProviderClassName,
   secretProviderClassParameters,
-  selectorLabels,
   workloadLabels,
+  workloadManifests,
   type KeyVaultReference,
+  type WorkloadManifests,
 } from "./workload";
 
 /** How the connector pods run: resources, scheduling, drain time and the process's runtime options. */
@@ -98,8 +93,9 @@ interface Resolved {
 
 /**
  * The connector on Kubernetes: its KafkaConnector and KafkaConnectorTopicMap objects, a service
- * account, the rendered config, Key Vault SecretProviderClasses, a StatefulSet (one pod per
- * instance; the ordinal is the instance index), a headless Service and a PodDisruptionBudget.
+ * account with a Role limited to them, Key Vault SecretProviderClasses, a StatefulSet (one pod per
+ * instance; the ordinal is the instance index), a headless Service and a PodDisruptionBudget. The
+ * pods read the custom resources from the API: a route change reaches them without a restart.
  */
 export class KafkaConnector extends pulumi.ComponentResource {
   /** Kubernetes name of the KafkaConnector and the StatefulSet. */
@@ -112,12 +108,8 @@ export class KafkaConnector extends pulumi.ComponentResource {
   public readonly statefulSetName: pulumi.Output<string>;
   /** Name of the service account (for workload identity federation). */
   public readonly serviceAccountName: pulumi.Output<string>;
-  /** Name of the ConfigMap with the rendered config. */
-  public readonly configMapName: pulumi.Output<string>;
-  /** The rendered connector config (multi-document YAML). */
+  /** The KafkaConnector and topic map as deployed, every default filled in (multi-document YAML). */
   public readonly connectorConfig: pulumi.Output<string>;
-  /** sha256 of the config, also a pod template annotation. */
-  public readonly configChecksum: pulumi.Output<string>;
 
   constructor(name: string, args: KafkaConnectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mqtt-kafka-connector:index:KafkaConnector", name, {}, opts);
@@ -168,44 +160,26 @@ export class KafkaConnector extends pulumi.ComponentResource {
       return { connector, topicMap: resolveTopicMapSpec(component, { name: topicMapName, namespace }, topicMapSpec) };
     });
     const config = resolved.apply((r) => renderConnectorConfig(r.connector, r.topicMap));
-    const checksum = config.apply(configChecksum);
 
     const childOpts = childOptions(this, opts);
-    const labels = workloadLabels(connectorName);
-    const selector = selectorLabels(connectorName);
-    const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
     const useWorkloadIdentity = args.workloadIdentityClientId !== undefined;
+    const crMeta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels: { ...workloadLabels(connectorName), "app.kubernetes.io/managed-by": "pulumi" } });
 
+    const podDeps: pulumi.Resource[] = [];
     if (args.createCustomResources !== false) {
-      new kubernetes.apiextensions.CustomResource(
-        `${name}-kafkaconnector`,
-        { apiVersion: API_VERSION_FULL, kind: "KafkaConnector", metadata: meta(connectorName), spec: resolved.apply((r) => r.connector.spec) },
-        childOpts,
-      );
-      new kubernetes.apiextensions.CustomResource(
-        `${name}-topicmap`,
-        { apiVersion: API_VERSION_FULL, kind: "KafkaConnectorTopicMap", metadata: meta(topicMapName), spec: resolved.apply((r) => r.topicMap.spec) },
-        childOpts,
+      podDeps.push(
+        new kubernetes.apiextensions.CustomResource(
+          `${name}-kafkaconnector`,
+          { apiVersion: API_VERSION_FULL, kind: "KafkaConnector", metadata: crMeta(connectorName), spec: resolved.apply((r) => r.connector.spec) },
+          childOpts,
+        ),
+        new kubernetes.apiextensions.CustomResource(
+          `${name}-topicmap`,
+          { apiVersion: API_VERSION_FULL, kind: "KafkaConnectorTopicMap", metadata: crMeta(topicMapName), spec: resolved.apply((r) => r.topicMap.spec) },
+          childOpts,
+        ),
       );
     }
-
-    const serviceAccount = new kubernetes.core.v1.ServiceAccount(
-      `${name}-serviceaccount`,
-      {
-        metadata: {
-          ...meta(saName),
-          ...(useWorkloadIdentity ? { annotations: { "azure.workload.identity/client-id": args.workloadIdentityClientId! } } : {}),
-        },
-        automountServiceAccountToken: false,
-      },
-      childOpts,
-    );
-
-    const configMap = new kubernetes.core.v1.ConfigMap(
-      `${name}-config`,
-      { metadata: meta(`${connectorName}-config`), data: { [CONFIG_FILE]: config } },
-      childOpts,
-    );
 
     // Which Key Vault references exist is decided by the shape of the spec, known now; their values may come later.
     const kafkaAuth = args.spec.kafkaConnection.authentication;
@@ -215,49 +189,35 @@ export class KafkaConnector extends pulumi.ComponentResource {
       if (kafkaAuth.authType.x509?.keyVault) kvUses.push("x509");
     }
     const spcNames: Record<string, string> = {};
-    const podDeps: pulumi.Resource[] = [serviceAccount, configMap];
     for (const use of kvUses) {
       const refOf = (r: Resolved): KeyVaultReference => {
         const found = keyVaultReferences(r.connector.spec).find((k) => k.use === use);
         if (!found) throw new InvalidArgsError(component, `Key Vault reference for ${use} disappeared after resolving the spec`);
         return found;
       };
-      const spcName = secretProviderClassName(connectorName, use);
-      spcNames[use] = spcName;
-      const spc = new kubernetes.apiextensions.CustomResource(
-        `${name}-kv-${use}`,
-        {
-          apiVersion: "secrets-store.csi.x-k8s.io/v1",
-          kind: "SecretProviderClass",
-          metadata: meta(spcName),
-          spec: pulumi
-            .all([resolved, pulumi.output(args.workloadIdentityClientId ?? "")])
-            .apply(([r, clientId]) => ({ provider: "azure", parameters: secretProviderClassParameters(refOf(r), clientId || undefined) })),
-        },
-        childOpts,
+      spcNames[use] = secretProviderClassName(connectorName, use);
+      podDeps.push(
+        new kubernetes.apiextensions.CustomResource(
+          `${name}-kv-${use}`,
+          {
+            apiVersion: "secrets-store.csi.x-k8s.io/v1",
+            kind: "SecretProviderClass",
+            metadata: crMeta(spcNames[use]!),
+            spec: pulumi
+              .all([resolved, pulumi.output(args.workloadIdentityClientId ?? "")])
+              .apply(([r, clientId]) => ({ provider: "azure", parameters: secretProviderClassParameters(refOf(r), clientId || undefined) })),
+          },
+          childOpts,
+        ),
       );
-      podDeps.push(spc);
     }
 
-    const service = new kubernetes.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: meta(`${connectorName}-headless`),
-        spec: {
-          // Headless: stable per-pod DNS for the StatefulSet, and a scrape target per instance.
-          clusterIP: "None",
-          selector,
-          ports: [{ name: "http", port: HTTP_PORT, targetPort: "http", protocol: "TCP" }],
-        },
-      },
-      childOpts,
-    );
-
-    const podSpec = pulumi
+    // The same objects the operator creates (connector/k8s/workload.ts), as Pulumi resources.
+    const manifests = pulumi
       .output({
         r: resolved,
+        clientId: pulumi.output(args.workloadIdentityClientId ?? ""),
         audience: args.mqttTokenAudience ?? DEFAULT_MQTT_TOKEN_AUDIENCE,
-
         cpuRequest: args.cpuRequest ?? DEFAULT_RESOURCES.cpuRequest,
         memoryRequest: args.memoryRequest ?? DEFAULT_RESOURCES.memoryRequest,
         cpuLimit: args.cpuLimit ?? "",
@@ -265,61 +225,55 @@ export class KafkaConnector extends pulumi.ComponentResource {
         pullSecrets: pulumi.output(args.imagePullSecrets ?? []),
         grace: args.terminationGracePeriodSeconds ?? 60,
         nodeSelector: pulumi.output(args.nodeSelector ?? {}),
+        maxUnavailable: args.maxUnavailable ?? 1,
         env: pulumi.output({ ...(args.env ?? {}), ...runtimeEnv }),
       })
       .apply((v) =>
-        connectorPodSpec(v.r.connector.spec, {
-          connectorName,
+        workloadManifests(v.r.connector, {
           serviceAccountName: saName,
-          configMapName: `${connectorName}-config`,
           secretProviderClasses: spcNames,
           workloadIdentity: useWorkloadIdentity,
+          ...(useWorkloadIdentity ? { serviceAccountAnnotations: { "azure.workload.identity/client-id": v.clientId }, podLabels: { "azure.workload.identity/use": "true" } } : {}),
           mqttTokenAudience: v.audience,
-          resources: {
-            requests: { cpu: v.cpuRequest, memory: v.memoryRequest },
-            limits: { memory: v.memoryLimit, ...(v.cpuLimit ? { cpu: v.cpuLimit } : {}) },
-          },
+          resources: { requests: { cpu: v.cpuRequest, memory: v.memoryRequest }, limits: { memory: v.memoryLimit, ...(v.cpuLimit ? { cpu: v.cpuLimit } : {}) } },
           imagePullSecrets: v.pullSecrets,
           terminationGracePeriodSeconds: v.grace,
           nodeSelector: v.nodeSelector,
           env: v.env,
+          maxUnavailable: v.maxUnavailable,
+          managedBy: "pulumi",
         }),
       );
-
+    const part = <K extends keyof WorkloadManifests>(k: K) => manifests.apply((m) => m[k]);
+    // Names are known now; the metadata objects are outputs. Spec fields go in as the SDK's input types.
+    const metadata = <K extends keyof WorkloadManifests>(k: K) => part(k).apply((m) => m.metadata);
+    const field = <T>(k: keyof WorkloadManifests, f: string) => part(k).apply((m) => m[f] as T);
+    const serviceAccount = new kubernetes.core.v1.ServiceAccount(
+      `${name}-serviceaccount`,
+      { metadata: metadata("serviceAccount"), automountServiceAccountToken: false },
+      childOpts,
+    );
+    const role = new kubernetes.rbac.v1.Role(`${name}-role`, { metadata: metadata("role"), rules: field<kubernetes.types.input.rbac.v1.PolicyRule[]>("role", "rules") }, childOpts);
+    const roleBinding = new kubernetes.rbac.v1.RoleBinding(
+      `${name}-rolebinding`,
+      {
+        metadata: metadata("roleBinding"),
+        roleRef: field<kubernetes.types.input.rbac.v1.RoleRef>("roleBinding", "roleRef"),
+        subjects: field<kubernetes.types.input.rbac.v1.Subject[]>("roleBinding", "subjects"),
+      },
+      childOpts,
+    );
+    new kubernetes.core.v1.Service(`${name}-service`, { metadata: metadata("service"), spec: field<kubernetes.types.input.core.v1.ServiceSpec>("service", "spec") }, childOpts);
     const statefulSet = new kubernetes.apps.v1.StatefulSet(
       `${name}-statefulset`,
-      {
-        metadata: meta(connectorName),
-        spec: {
-          serviceName: service.metadata.name,
-          replicas: resolved.apply((r) => r.connector.spec.instances),
-          // Instances are independent (static partitioning by ordinal); no need to start them one by one.
-          podManagementPolicy: "Parallel",
-          updateStrategy: { type: "RollingUpdate" },
-          selector: { matchLabels: selector },
-          template: {
-            metadata: {
-              labels: { ...labels, ...(useWorkloadIdentity ? { "azure.workload.identity/use": "true" } : {}) },
-              annotations: {
-                [CONFIG_CHECKSUM_ANNOTATION]: checksum,
-                "prometheus.io/scrape": "true",
-                "prometheus.io/port": String(HTTP_PORT),
-                "prometheus.io/path": METRICS_PATH,
-              },
-            },
-            spec: podSpec,
-          },
-        },
-      },
-      // The objects the pods use are created or replaced first. By name, not by their name outputs:
-      // an output is unknown while its object is replaced, and an unknown in the pod template made
-      // the provider plan to replace the StatefulSet (deleting every pod) instead of updating it.
-      childOptions(this, opts, podDeps),
+      { metadata: metadata("statefulSet"), spec: field<kubernetes.types.input.apps.v1.StatefulSetSpec>("statefulSet", "spec") },
+      // What the pods use exists first: the service account and its rights, the custom resources
+      // they read, the SecretProviderClasses they mount.
+      childOptions(this, opts, [serviceAccount, role, roleBinding, ...podDeps]),
     );
-
     new kubernetes.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
-      { metadata: meta(connectorName), spec: { maxUnavailable: args.maxUnavailable ?? 1, selector: { matchLabels: selector } } },
+      { metadata: metadata("podDisruptionBudget"), spec: field<kubernetes.types.input.policy.v1.PodDisruptionBudgetSpec>("podDisruptionBudget", "spec") },
       childOpts,
     );
 
@@ -328,18 +282,14 @@ export class KafkaConnector extends pulumi.ComponentResource {
     this.namespace = pulumi.output(args.namespace);
     this.statefulSetName = statefulSet.metadata.name;
     this.serviceAccountName = serviceAccount.metadata.name;
-    this.configMapName = configMap.metadata.name;
     this.connectorConfig = config;
-    this.configChecksum = checksum;
     this.registerOutputs({
       connectorName: this.connectorName,
       topicMapName: this.topicMapName,
       namespace: this.namespace,
       statefulSetName: this.statefulSetName,
       serviceAccountName: this.serviceAccountName,
-      configMapName: this.configMapName,
       connectorConfig: this.connectorConfig,
-      configChecksum: this.configChecksum,
     });
   }
 }

@@ -154,8 +154,8 @@ export class MqttKafkaBridge extends pulumi.ComponentResource {
   public readonly kubernetesNamespace: pulumi.Output<string>;
   /** Kubernetes name of the connector (KafkaConnector and StatefulSet). */
   public readonly connectorName: string;
-  /** sha256 of the rendered connector config. */
-  public readonly configChecksum: pulumi.Output<string>;
+  /** The KafkaConnector and topic map as deployed, every default filled in (multi-document YAML). */
+  public readonly connectorConfig: pulumi.Output<string>;
   /** SAS connection string, a secret; only with `useConnectionString`. */
   public readonly connectionString: pulumi.Output<string | undefined>;
 
@@ -220,7 +220,7 @@ export class MqttKafkaBridge extends pulumi.ComponentResource {
     this.clientId = kafka.clientId;
     this.kubernetesNamespace = k8sNamespace;
     this.connectorName = connectorName;
-    this.configChecksum = connector.configChecksum;
+    this.connectorConfig = connector.connectorConfig;
     this.connectionString = eh ? eh.connectionString : pulumi.output(undefined);
     this.registerOutputs({
       resourceGroupName: this.resourceGroupName,
@@ -233,7 +233,7 @@ export class MqttKafkaBridge extends pulumi.ComponentResource {
       clientId: this.clientId,
       kubernetesNamespace: this.kubernetesNamespace,
       connectorName: this.connectorName,
-      configChecksum: this.configChecksum,
+      connectorConfig: this.connectorConfig,
       connectionString: this.connectionString,
     });
   }

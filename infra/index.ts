@@ -75,5 +75,5 @@ export const kubernetesNamespace = bridge.kubernetesNamespace;
 export const connectorName = bridge.connectorName;
 export const identityPrincipalId = bridge.principalId;
 export const identityClientId = bridge.clientId;
-export const configChecksum = bridge.configChecksum;
+export const connectorConfig = bridge.connectorConfig;
 export const connectionString = bridge.connectionString;

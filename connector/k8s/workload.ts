@@ -1,18 +1,17 @@
 /**
  * The connector workload as plain Kubernetes objects: where secrets are mounted, the
- * SecretProviderClass parameters for Key Vault references, and the pod spec. Pure functions of the
- * validated spec; the KafkaConnector component wraps them in resources.
+ * SecretProviderClass parameters for Key Vault references, the pod, its RBAC and the objects
+ * around it. Pure functions of the validated resource, used by the Pulumi component
+ * (components/kafka-connector.ts) and the operator (connector/operator/) alike.
  */
-import { DEFAULT_SAT_TOKEN_PATH, DEFAULT_SECRETS_DIR } from "../connector/config/endpoints";
-import { secretRefs } from "../connector/config/secret-refs";
+import { DEFAULT_SAT_TOKEN_PATH, DEFAULT_SECRETS_DIR } from "../config/endpoints";
+import { secretRefs } from "../config/secret-refs";
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { stringify } from "yaml";
-import type * as k8s from "@pulumi/kubernetes";
-import type { KafkaConnectorSpecResolved } from "../connector/config/schema";
+import type { V1PodSpec, V1PolicyRule, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import { API_GROUP, type KafkaConnectorResource, type KafkaConnectorSpecResolved } from "../config/schema";
 
-/** Where the connector reads its config (`--config`). */
-export const CONFIG_DIR = "/etc/mqtt-kafka-connector/config";
 /** Where Secrets, ConfigMaps and Key Vault objects are mounted (`--secrets-dir`), one directory each. */
 export const SECRETS_DIR = DEFAULT_SECRETS_DIR;
 /** Default MQTT service account token file of `authentication.kubernetes`. */
@@ -24,7 +23,6 @@ export const METRICS_PATH = "/metrics";
 /** The image runs as this uid/gid (connector/Dockerfile). */
 export const RUN_AS_USER = 10001;
 export const CONTAINER_NAME = "connector";
-export const CONFIG_CHECKSUM_ANNOTATION = "mqtt-kafka-connector/config-checksum";
 /**
  * Container resources when the component's args leave them unset. The benchmark runs the
  * connector under this memory limit too: Node sizes its heap from it.
@@ -195,10 +193,10 @@ export function selectorLabels(connectorName: string): Record<string, string> {
 
 /** Options of the pod spec that do not come from the connector spec. */
 export interface PodOptions {
+  /** Namespace and name of the KafkaConnector the pods run; they read it from the API. */
+  namespace: string;
   connectorName: string;
   serviceAccountName: string;
-  /** ConfigMap holding CONFIG_FILE. */
-  configMapName: string;
   /** SecretProviderClass name per Key Vault reference use (`sasl`, `x509`). */
   secretProviderClasses: Record<string, string>;
   /** The pods run with AKS workload identity, which also reads Key Vault (no service principal Secret). */
@@ -232,16 +230,10 @@ export const RESTRICTED_POD_SECURITY_CONTEXT = {
 };
 
 /** The connector pod, compliant with Pod Security "restricted". */
-export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions): k8s.types.input.core.v1.PodSpec {
-  const volumes: k8s.types.input.core.v1.Volume[] = [
-    { name: "config", configMap: { name: o.configMapName } },
-    // The root filesystem is read-only; /tmp is the one writable path.
-    { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-  ];
-  const mounts: k8s.types.input.core.v1.VolumeMount[] = [
-    { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-    { name: "tmp", mountPath: "/tmp" },
-  ];
+export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions): V1PodSpec {
+  // The root filesystem is read-only; /tmp is the one writable path.
+  const volumes: V1Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
+  const mounts: V1VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
   for (const m of secretMounts(spec)) {
     if (m.source.kind === "secret") volumes.push({ name: m.volume, secret: { secretName: m.source.name } });
     else if (m.source.kind === "configMap") volumes.push({ name: m.volume, configMap: { name: m.source.name } });
@@ -279,8 +271,8 @@ export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions
   });
   return {
     serviceAccountName: o.serviceAccountName,
-    // The connector never calls the Kubernetes API; tokens it needs are projected explicitly.
-    automountServiceAccountToken: false,
+    // The connector reads its KafkaConnector and topic maps and writes their status (connectorRole).
+    automountServiceAccountToken: true,
     securityContext: RESTRICTED_POD_SECURITY_CONTEXT,
     terminationGracePeriodSeconds: o.terminationGracePeriodSeconds,
     ...(o.imagePullSecrets.length ? { imagePullSecrets: o.imagePullSecrets.map((name) => ({ name })) } : {}),
@@ -290,7 +282,7 @@ export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions
         name: CONTAINER_NAME,
         image: `${spec.image.repository}:${spec.image.tag}`,
         imagePullPolicy: spec.image.pullPolicy,
-        args: ["--config", CONFIG_DIR, "--secrets-dir", SECRETS_DIR],
+        args: ["--config", k8sConfigSource(o.namespace, o.connectorName), "--secrets-dir", SECRETS_DIR],
         env: [
           // The StatefulSet ordinal in the pod name is the connector's instance index.
           { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -310,5 +302,123 @@ export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions
       },
     ],
     volumes,
+  };
+}
+
+/** The `--config` value that makes the connector read its custom resources from the API. */
+export function k8sConfigSource(namespace: string, connectorName: string): string {
+  return `k8s://${namespace}/${connectorName}`;
+}
+
+/** Leases the connector's instances use: one names who writes status, one per instance says it is ready. */
+export function leaseNames(connectorName: string, instances: number): { leader: string; instances: string[] } {
+  return { leader: `${connectorName}-status`, instances: Array.from({ length: instances }, (_, i) => `${connectorName}-instance-${i}`) };
+}
+
+/**
+ * What the connector's service account may do, and nothing more: read its own KafkaConnector and
+ * the topic maps of its namespace, write their status, hold its Leases and record Events. No
+ * Secrets: those stay mounted files.
+ */
+export function connectorRoleRules(connectorName: string, instances: number): V1PolicyRule[] {
+  const leases = leaseNames(connectorName, instances);
+  return [
+    { apiGroups: [API_GROUP], resources: ["kafkaconnectors"], resourceNames: [connectorName], verbs: ["get", "list", "watch"] },
+    { apiGroups: [API_GROUP], resources: ["kafkaconnectortopicmaps"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [API_GROUP], resources: ["kafkaconnectors/status"], resourceNames: [connectorName], verbs: ["get", "patch", "update"] },
+    { apiGroups: [API_GROUP], resources: ["kafkaconnectortopicmaps/status"], verbs: ["get", "patch", "update"] },
+    // Creating cannot be limited by name; reading and renewing can.
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [leases.leader, ...leases.instances], verbs: ["get", "update", "patch"] },
+    { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+  ];
+}
+
+/** A manifest as the API takes it. */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+/** What the pods need besides the validated resource. */
+export interface WorkloadOptions extends Omit<PodOptions, "namespace" | "connectorName" | "serviceAccountName"> {
+  serviceAccountName?: string;
+  /** Pod template labels on top of the workload labels (e.g. azure.workload.identity/use). */
+  podLabels?: Record<string, string>;
+  /** Service account annotations (e.g. azure.workload.identity/client-id). */
+  serviceAccountAnnotations?: Record<string, string>;
+  maxUnavailable: number;
+  /** `app.kubernetes.io/managed-by`. */
+  managedBy: string;
+}
+
+export interface WorkloadManifests {
+  serviceAccount: Manifest;
+  role: Manifest;
+  roleBinding: Manifest;
+  service: Manifest;
+  statefulSet: Manifest;
+  podDisruptionBudget: Manifest;
+}
+
+/**
+ * Everything a KafkaConnector runs as: its service account with a Role limited to its own
+ * resources, a headless Service, a StatefulSet (`instances` replicas; the pod ordinal is the
+ * instance index) and a PodDisruptionBudget. The pods read the KafkaConnector and its topic maps
+ * from the API, so a route change reaches them without a restart.
+ */
+export function workloadManifests(connector: KafkaConnectorResource, o: WorkloadOptions): WorkloadManifests {
+  const name = connector.metadata.name;
+  const namespace = connector.metadata.namespace ?? "default";
+  const sa = o.serviceAccountName ?? name;
+  const labels = { ...workloadLabels(name), "app.kubernetes.io/managed-by": o.managedBy };
+  const selector = selectorLabels(name);
+  const meta = (objectName: string, extra: Partial<Manifest["metadata"]> = {}) => ({ name: objectName, namespace, labels, ...extra });
+  const pod = connectorPodSpec(connector.spec, { ...o, namespace, connectorName: name, serviceAccountName: sa });
+  return {
+    serviceAccount: {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: meta(sa, o.serviceAccountAnnotations ? { annotations: o.serviceAccountAnnotations } : {}),
+      automountServiceAccountToken: false,
+    },
+    role: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: meta(`${name}-connector`), rules: connectorRoleRules(name, connector.spec.instances) },
+    roleBinding: {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: meta(`${name}-connector`),
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `${name}-connector` },
+      subjects: [{ kind: "ServiceAccount", name: sa, namespace }],
+    },
+    service: {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: meta(`${name}-headless`),
+      // Headless: stable per-pod DNS for the StatefulSet, and a scrape target per instance.
+      spec: { clusterIP: "None", selector, ports: [{ name: "http", port: HTTP_PORT, targetPort: "http", protocol: "TCP" }] },
+    },
+    statefulSet: {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: meta(name),
+      spec: {
+        serviceName: `${name}-headless`,
+        replicas: connector.spec.instances,
+        // Instances are independent (static partitioning by ordinal); no need to start them one by one.
+        podManagementPolicy: "Parallel",
+        updateStrategy: { type: "RollingUpdate" },
+        selector: { matchLabels: selector },
+        template: {
+          metadata: {
+            labels: { ...labels, ...o.podLabels },
+            annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(HTTP_PORT), "prometheus.io/path": METRICS_PATH },
+          },
+          spec: pod,
+        },
+      },
+    },
+    podDisruptionBudget: { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: meta(name), spec: { maxUnavailable: o.maxUnavailable, selector: { matchLabels: selector } } },
   };
 }

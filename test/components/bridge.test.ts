@@ -9,8 +9,7 @@ import {
   type BridgeConnectorSpecArgs,
   type MqttKafkaBridgeArgs,
 } from "../../components";
-import { parseConfigText, selectConnector } from "../../connector/config/load";
-import { at, graph, one, ofType, topicMap } from "./fixtures";
+import { at, deployedConfig, graph, one, ofType, topicMap } from "./fixtures";
 
 const connector = (): BridgeConnectorSpecArgs => ({
   image: { repository: "registry.example.com/mqtt-kafka-connector", tag: "1.2.3" },
@@ -29,12 +28,7 @@ const base = (): MqttKafkaBridgeArgs => ({
 const RG = "plant-rg-rg1234"; // mock name of the created resource group
 const NS_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.EventHub/namespaces/plant-ehns-dev`;
 const RA = "azure-native:authorization:RoleAssignment";
-const configOf = (r: Awaited<ReturnType<typeof record>>) => {
-  const text = at(one(r, "kubernetes:core/v1:ConfigMap", "plant-connector-config").inputs, "data", "connector.yaml") as string;
-  const { resources, problems } = parseConfigText(text, "configmap");
-  assert.deepEqual(problems, []);
-  return selectConnector(resources);
-};
+const configOf = (r: Awaited<ReturnType<typeof record>>) => deployedConfig(r, "plant");
 
 describe("MqttKafkaBridge", () => {
   it("composes Event Hubs, identity, per-hub roles, CRDs and the workload", async () => {
@@ -53,12 +47,13 @@ describe("MqttKafkaBridge", () => {
       "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition plant-crds-kafkaconnector",
       "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition plant-crds-kafkaconnectortopicmap",
       "kubernetes:apps/v1:StatefulSet plant-connector-statefulset",
-      "kubernetes:core/v1:ConfigMap plant-connector-config",
       "kubernetes:core/v1:Service plant-connector-service",
       "kubernetes:core/v1:ServiceAccount plant-connector-serviceaccount",
       "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnector plant-connector-kafkaconnector",
       "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnectorTopicMap plant-connector-topicmap",
       "kubernetes:policy/v1:PodDisruptionBudget plant-connector-pdb",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role plant-connector-role",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding plant-connector-rolebinding",
       "mqtt-kafka-connector:index:ConnectorCrds plant-crds",
       "mqtt-kafka-connector:index:ConnectorIdentity plant-identity",
       "mqtt-kafka-connector:index:EventHubsKafka plant-eventhubs",
@@ -175,9 +170,8 @@ describe("MqttKafkaBridge", () => {
     assert.equal(await pulumi.isSecret(bridge.connectionString), true);
     const { connector: c } = configOf(r);
     assert.deepEqual(c.spec.kafkaConnection.authentication, { enabled: true, authType: { sasl: { saslType: "plain", token: { secretName: "plant-eventhubs" } } } });
-    // The connection string itself is never in the config, only the Secret's name.
-    const text = at(one(r, "kubernetes:core/v1:ConfigMap", "plant-connector-config").inputs, "data", "connector.yaml") as string;
-    assert.ok(!text.includes("SharedAccessKey"));
+    // The connection string itself is never in the custom resources, only the Secret's name.
+    assert.ok(!JSON.stringify(r.filter((x) => x.type.includes("mq.iotoperations")).map((x) => x.inputs)).includes("SharedAccessKey"));
     const sts = one(r, "kubernetes:apps/v1:StatefulSet", "plant-connector-statefulset").inputs;
     const vols = at(sts, "spec", "template", "spec", "volumes") as { name: string; secret?: { secretName: string } }[];
     assert.deepEqual(vols.find((v) => v.secret)?.secret, { secretName: "plant-eventhubs" });

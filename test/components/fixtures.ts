@@ -1,6 +1,9 @@
 /** Shared args for the component tests. Plain data; import after ./mocks. */
 import type { KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "../../components";
 import type { Registered } from "./mocks";
+import { strict as assert } from "node:assert";
+import { stringify as stringifyYaml } from "yaml";
+import { parseConfigText, selectConnector, type ConnectorConfig } from "../../connector/config/load";
 
 /** Two hubs: `telemetry` is written by two routes and read by one, `commands` is read by one. */
 export function topicMap(): KafkaConnectorTopicMapSpecArgs {
@@ -56,4 +59,13 @@ export function at(v: unknown, ...path: (string | number)[]): unknown {
   let cur = v;
   for (const p of path) cur = cur === null || cur === undefined ? undefined : (cur as Record<string | number, unknown>)[p];
   return cur;
+}
+
+/** The KafkaConnector and topic map custom resources a record holds, through the connector's own loader. */
+export function deployedConfig(r: Registered[], connectorName: string): ConnectorConfig {
+  const crs = r.filter((x) => x.type === "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnector" || x.type === "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnectorTopicMap");
+  const text = crs.map((x) => stringifyYaml({ apiVersion: x.inputs["apiVersion"], kind: x.inputs["kind"], metadata: { name: (x.inputs["metadata"] as { name: string }).name, namespace: (x.inputs["metadata"] as { namespace?: string }).namespace }, spec: x.inputs["spec"] })).join("---\n");
+  const { resources, problems } = parseConfigText(text, "custom resources");
+  assert.deepEqual(problems, []);
+  return selectConnector(resources, connectorName);
 }

@@ -4,8 +4,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { parseConfigText, selectConnector } from "../../connector/config/load";
-import { at, ofType, one } from "./fixtures";
+import { at, deployedConfig, ofType, one } from "./fixtures";
 
 const ROOT = resolve(__dirname, "..", "..", "..");
 const PROJECT = "mqtt-kafka-connector";
@@ -64,10 +63,7 @@ describe("infra program (Pulumi.yaml + per-stack config)", () => {
       assert.deepEqual(hubs.map((h) => h.inputs["eventHubName"]).sort(), ["plant-alarms", "plant-dead-letters", "plant-setpoints", "plant-telemetry"]);
       assert.deepEqual([...new Set(hubs.map((h) => h.inputs["partitionCount"]))], [expected.partitions]);
       assert.equal(at(one(r, "kubernetes:apps/v1:StatefulSet", "mqtt-kafka-bridge-connector-statefulset").inputs, "spec", "replicas"), expected.instances);
-      const text = at(one(r, "kubernetes:core/v1:ConfigMap", "mqtt-kafka-bridge-connector-config").inputs, "data", "connector.yaml") as string;
-      const { resources, problems } = parseConfigText(text, `${stack} configmap`);
-      assert.deepEqual(problems, []);
-      const { connector, topicMaps } = selectConnector(resources);
+      const { connector, topicMaps } = deployedConfig(r, "mqtt-kafka-bridge");
       assert.equal(connector.spec.logLevel, expected.logLevel);
       assert.equal(topicMaps[0]!.spec.compression, expected.compression);
       assert.equal(ofType(r, "azure-native:managedidentity:FederatedIdentityCredential").length, 1);
@@ -84,7 +80,7 @@ describe("infra program (Pulumi.yaml + per-stack config)", () => {
       assert.deepEqual(
         Object.keys(outputs).sort(),
         [
-          "bootstrapServers", "configChecksum", "connectionString", "connectorName", "eventHubIds", "eventHubs", "eventHubsNamespace",
+          "bootstrapServers", "connectionString", "connectorConfig", "connectorName", "eventHubIds", "eventHubs", "eventHubsNamespace",
           "identityClientId", "identityPrincipalId", "kubernetesNamespace", "resourceGroup", "tokenAudience",
         ],
       );
@@ -99,7 +95,6 @@ describe("infra program (Pulumi.yaml + per-stack config)", () => {
     delete require.cache[entry];
     const r = await record(() => require(entry));
     assert.deepEqual(r.filter((x) => x.type.startsWith("azure-native:")).map((x) => x.type), []);
-    const text = at(one(r, "kubernetes:core/v1:ConfigMap", "mqtt-kafka-bridge-connector-config").inputs, "data", "connector.yaml") as string;
-    assert.match(text, /endpoint: kafka\.data\.svc:9092/);
+    assert.equal(deployedConfig(r, "mqtt-kafka-bridge").connector.spec.kafkaConnection.endpoint, "kafka.data.svc:9092");
   });
 });

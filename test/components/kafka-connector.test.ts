@@ -1,17 +1,16 @@
 import { record, valueOf } from "./mocks";
 import { strict as assert } from "node:assert";
-import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { InvalidArgsError, KafkaConnector, type KafkaConnectorArgs } from "../../components";
-import { parseConfigText, selectConnector } from "../../connector/config/load";
+
 import { startHttpServer } from "../../connector/http-server";
 import { resolveInstanceIndex } from "../../connector/instance";
-import { at, connectorSpec, graph, one, ofType, topicMap } from "./fixtures";
+import { at, connectorSpec, deployedConfig, graph, one, ofType, topicMap } from "./fixtures";
 
 const STS = "kubernetes:apps/v1:StatefulSet";
-const CM = "kubernetes:core/v1:ConfigMap";
+
 const SA = "kubernetes:core/v1:ServiceAccount";
 const SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass";
 const SECRETS = "/var/run/secrets/mqtt-kafka-connector";
@@ -25,16 +24,17 @@ const mounts = (r: Awaited<ReturnType<typeof record>>): Record<string, [unknown,
   Object.fromEntries((container(r)["volumeMounts"] as Obj[]).map((m) => [m["name"], [m["mountPath"], m["readOnly"] ?? false]]));
 
 describe("KafkaConnector", () => {
-  it("creates exactly the CRs, service account, config, headless service, StatefulSet and PDB", async () => {
+  it("creates exactly the CRs, service account and its Role, headless service, StatefulSet and PDB", async () => {
     const r = await record(() => new KafkaConnector("bridge", base()));
     assert.deepEqual(graph(r), [
       "kubernetes:apps/v1:StatefulSet bridge-statefulset",
-      "kubernetes:core/v1:ConfigMap bridge-config",
       "kubernetes:core/v1:Service bridge-service",
       "kubernetes:core/v1:ServiceAccount bridge-serviceaccount",
       "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnector bridge-kafkaconnector",
       "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnectorTopicMap bridge-topicmap",
       "kubernetes:policy/v1:PodDisruptionBudget bridge-pdb",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role bridge-role",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding bridge-rolebinding",
       "mqtt-kafka-connector:index:KafkaConnector bridge",
     ]);
     const labels = {
@@ -57,6 +57,19 @@ describe("KafkaConnector", () => {
     assert.equal(at(sts, "spec", "serviceName"), "plant-headless");
     assert.deepEqual(at(sts, "spec", "selector"), { matchLabels: selector });
     assert.deepEqual(at(sts, "spec", "template", "metadata", "labels"), labels);
+    // Least privilege: its own KafkaConnector, the topic maps of its namespace, their status, its Leases, Events.
+    const rules = one(r, "kubernetes:rbac.authorization.k8s.io/v1:Role", "bridge-role").inputs["rules"] as Obj[];
+    assert.deepEqual(rules.map((x) => [x["resources"], x["resourceNames"] ?? "*", x["verbs"]]), [
+      [["kafkaconnectors"], ["plant"], ["get", "list", "watch"]],
+      [["kafkaconnectortopicmaps"], "*", ["get", "list", "watch"]],
+      [["kafkaconnectors/status"], ["plant"], ["get", "patch", "update"]],
+      [["kafkaconnectortopicmaps/status"], "*", ["get", "patch", "update"]],
+      [["leases"], "*", ["create"]],
+      [["leases"], ["plant-status", "plant-instance-0", "plant-instance-1", "plant-instance-2"], ["get", "update", "patch"]],
+      [["events"], "*", ["create", "patch"]],
+    ]);
+    assert.ok(!JSON.stringify(rules).includes("secrets"), "no access to Secrets: they stay mounted files");
+    assert.deepEqual(at(one(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "bridge-rolebinding").inputs, "subjects"), [{ kind: "ServiceAccount", name: "plant", namespace: "iot" }]);
   });
 
   it("runs `instances` replicas of the spec's image under Pod Security restricted", async () => {
@@ -64,7 +77,8 @@ describe("KafkaConnector", () => {
     assert.equal(at(one(r, STS, "bridge-statefulset").inputs, "spec", "replicas"), 3);
     const pod = podSpec(r);
     assert.deepEqual(pod["securityContext"], { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
-    assert.equal(pod["automountServiceAccountToken"], false);
+    // The pods read their custom resources from the API with this token (and the Role above).
+    assert.equal(pod["automountServiceAccountToken"], true);
     assert.equal(pod["serviceAccountName"], "plant");
     assert.equal(pod["terminationGracePeriodSeconds"], 60);
     const c = container(r);
@@ -79,7 +93,7 @@ describe("KafkaConnector", () => {
     });
     assert.equal(c["image"], "registry.example.com/mqtt-kafka-connector:1.2.3");
     assert.equal(c["imagePullPolicy"], "Always");
-    assert.deepEqual(c["args"], ["--config", "/etc/mqtt-kafka-connector/config", "--secrets-dir", SECRETS]);
+    assert.deepEqual(c["args"], ["--config", "k8s://iot/plant", "--secrets-dir", SECRETS]);
     assert.deepEqual(c["resources"], { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } });
     assert.deepEqual(c["env"], [
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -126,51 +140,40 @@ describe("KafkaConnector", () => {
     assert.equal(resolveInstanceIndex(undefined, { POD_NAME: `${String(stsName)}-2` }), 2);
   });
 
-  it("renders a config the connector's own loader accepts, with every default filled in", async () => {
+  it("creates custom resources the connector's own loader accepts, with every default filled in", async () => {
     let kc!: KafkaConnector;
     const r = await record(() => (kc = new KafkaConnector("bridge", base())));
-    const cm = one(r, CM, "bridge-config").inputs;
-    assert.deepEqual(at(cm, "metadata", "name"), "plant-config");
-    const text = at(cm, "data", "connector.yaml") as string;
-    const { resources, problems } = parseConfigText(text, "configmap");
-    assert.deepEqual(problems, []);
-    const { connector, topicMaps } = selectConnector(resources, "plant");
-    assert.deepEqual(connector.metadata, { name: "plant", namespace: "iot" });
+    const { connector, topicMaps } = deployedConfig(r, "plant");
+    assert.deepEqual(connector.metadata.name, "plant");
     assert.equal(connector.spec.instances, 3);
     assert.equal(connector.spec.kafkaConnection.endpoint, "plant-ehns.servicebus.windows.net:9093");
     assert.deepEqual(connector.spec.localBrokerConnection.authentication, { kubernetes: {} });
     assert.equal(topicMaps.length, 1);
-    assert.deepEqual(topicMaps[0]!.metadata, { name: "plant-topics", namespace: "iot" });
+    assert.equal(topicMaps[0]!.metadata.name, "plant-topics");
     assert.equal(topicMaps[0]!.spec.kafkaConnectorRef, "plant");
     assert.deepEqual(
       topicMaps[0]!.spec.routes.map((x) => x.mqttToKafka ?? x.kafkaToMqtt).map((x) => [x!.name, x!.kafkaTopic]),
       [["telemetry-in", "telemetry"], ["commands-out", "commands"], ["alarms-in", "telemetry"], ["telemetry-echo", "telemetry"]],
     );
-    // Defaults are written out, so the file says exactly what runs.
-    const docs = text.split(/^---$/m).map((d) => parse(d) as Obj);
-    assert.equal(at(docs[1], "spec", "routes", 1, "kafkaToMqtt", "qos"), 0);
-    assert.equal(at(docs[1], "spec", "routes", 0, "mqttToKafka", "kafkaAcks"), "all");
-    assert.deepEqual(at(docs[1], "spec", "batching"), { enabled: false, latencyMs: 5, maxMessages: 100000, maxBytes: 1000000 });
-    // The config is mounted where --config points.
-    assert.deepEqual(volumes(r)["config"], { name: "config", configMap: { name: "plant-config" } });
-    assert.deepEqual(mounts(r)["config"], ["/etc/mqtt-kafka-connector/config", true]);
-    // The checksum annotation is the sha256 of exactly this text.
-    const sum = createHash("sha256").update(text).digest("hex");
-    assert.equal(at(one(r, STS, "bridge-statefulset").inputs, "spec", "template", "metadata", "annotations", "mqtt-kafka-connector/config-checksum"), sum);
-    assert.equal(await valueOf(kc.configChecksum), sum);
+    // Defaults are written out, so `kubectl get -o yaml` says exactly what runs.
+    const map = one(r, "kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnectorTopicMap", "bridge-topicmap").inputs;
+    assert.equal(at(map, "spec", "routes", 1, "kafkaToMqtt", "qos"), 0);
+    assert.equal(at(map, "spec", "routes", 0, "mqttToKafka", "kafkaAcks"), "all");
+    assert.deepEqual(at(map, "spec", "batching"), { enabled: false, latencyMs: 5, maxMessages: 100000, maxBytes: 1000000 });
+    assert.match(await valueOf(kc.connectorConfig), /kind: KafkaConnectorTopicMap/);
   });
 
-  it("rolls the pods when the config changes, and only then", async () => {
-    const checksumOf = async (args: KafkaConnectorArgs) => {
+  it("changes the pods for a KafkaConnector change, and not for a route change (the connector reloads routes itself)", async () => {
+    const template = async (args: KafkaConnectorArgs) => {
       const r = await record(() => new KafkaConnector("bridge", args));
-      return at(one(r, STS, "bridge-statefulset").inputs, "spec", "template", "metadata", "annotations", "mqtt-kafka-connector/config-checksum");
+      return JSON.stringify(at(one(r, STS, "bridge-statefulset").inputs, "spec", "template"));
     };
-    const a = await checksumOf(base());
-    assert.equal(await checksumOf(base()), a);
-    assert.notEqual(await checksumOf({ ...base(), spec: { ...connectorSpec(), logLevel: "debug" } }), a);
+    const a = await template(base());
+    assert.equal(await template(base()), a);
     const moreRoutes = topicMap();
     moreRoutes.routes.push({ kafkaToMqtt: { name: "extra", kafkaTopic: "commands", mqttTopic: "x" } });
-    assert.notEqual(await checksumOf({ ...base(), topicMap: moreRoutes }), a);
+    assert.equal(await template({ ...base(), topicMap: moreRoutes }), a, "a route change leaves the pod template alone");
+    assert.notEqual(await template({ ...base(), spec: { ...connectorSpec(), image: { ...connectorSpec().image, tag: "2.0.0" } } }), a);
   });
 
   it("creates the CRs so kubectl shows what is deployed, with defaults filled in", async () => {
@@ -276,7 +279,7 @@ describe("KafkaConnector", () => {
     spec.instances = Promise.resolve(5);
     const r = await record(() => new KafkaConnector("bridge", { ...base(), spec }));
     assert.equal(at(one(r, STS, "bridge-statefulset").inputs, "spec", "replicas"), 5);
-    assert.match(at(one(r, CM, "bridge-config").inputs, "data", "connector.yaml") as string, /endpoint: late\.servicebus\.windows\.net:9093/);
+    assert.equal(deployedConfig(r, "plant").connector.spec.kafkaConnection.endpoint, "late.servicebus.windows.net:9093");
   });
 
   it("passes resources, pull secrets, grace period and PDB settings through", async () => {

@@ -18,8 +18,10 @@ const ROOT = join(__dirname, "..", "..", "..");
  */
 function skipStatefulSetAwait(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTransformationResult | undefined {
   if (args.type !== "kubernetes:apps/v1:StatefulSet") return undefined;
-  const props = args.props as { metadata?: { annotations?: Record<string, string> } };
-  return { props: { ...props, metadata: { ...props.metadata, annotations: { ...props.metadata?.annotations, "pulumi.com/skipAwait": "true" } } }, opts: args.opts };
+  const props = args.props as { metadata?: pulumi.Input<{ annotations?: Record<string, string> }> };
+  // The component passes metadata as an Output: add the annotation inside it.
+  const metadata = pulumi.output(props.metadata).apply((m) => ({ ...m, annotations: { ...m?.annotations, "pulumi.com/skipAwait": "true" } }));
+  return { props: { ...props, metadata }, opts: args.opts };
 }
 
 const routes = (extra: RouteArgs[] = []): RouteArgs[] => [
@@ -86,8 +88,8 @@ describe("engines: the Pulumi components on the real engine and API server", fun
     a = await stackFor("plant-a", () => args);
     const up = await a.up({ onOutput: (s) => output.push(s) });
     assert.equal(up.summary.result, "succeeded");
-    // stack, provider, bridge and KafkaConnector components, SA, ConfigMap, Service, StatefulSet, PDB, two CRs
-    assert.equal(up.summary.resourceChanges?.create, 11, JSON.stringify(up.summary.resourceChanges));
+    // stack, provider, bridge and KafkaConnector components, SA, Role, RoleBinding, Service, StatefulSet, PDB, two CRs
+    assert.equal(up.summary.resourceChanges?.create, 12, JSON.stringify(up.summary.resourceChanges));
     assert.equal(up.outputs["bootstrapServers"]!.value, "kafka.data.svc:9092");
     assert.equal(await get("plant-a", "statefulset/plant-a", "{.spec.replicas}"), "2");
     assert.equal(await get("plant-a", "kafkaconnectortopicmap/plant-a-topics", "{.spec.routes[*].mqttToKafka.name}"), "telemetry");
@@ -112,22 +114,26 @@ describe("engines: the Pulumi components on the real engine and API server", fun
   it("a preview of a route change shows exactly the changes it makes, and changes nothing", async () => {
     args = bridgeArgs("plant-a", "info", [{ mqttToKafka: { name: "alarms", mqttTopic: "plant/+/alarms", kafkaTopic: "alarms" } }]);
     const preview = await a.preview({ diff: true, onOutput: (s) => output.push(s) });
-    // The topic map changes, so do the rendered config and the pods' config checksum.
-    assert.deepEqual(preview.changeSummary, { same: 8, update: 2, replace: 1 });
+    // Only the topic map: the pods read it from the API and reload its routes, no restart.
+    assert.deepEqual(preview.changeSummary, { same: 11, update: 1 });
     assert.match(preview.stdout, /kubernetes:mq\.iotoperations\.azure\.com\/v1beta1:KafkaConnectorTopicMap/);
     assert.equal(await get("plant-a", "kafkaconnectortopicmap/plant-a-topics", "{.spec.routes[*].mqttToKafka.name}"), "telemetry", "preview changed nothing");
   });
 
-  it("up applies a config change in order: the new config exists before the StatefulSet points at it", async () => {
+  it("up applies a route change to the topic map alone, and a KafkaConnector change before the pods that read it", async () => {
+    const routeUp = await a.up({ onOutput: (s) => output.push(s) });
+    assert.deepEqual(routeUp.summary.resourceChanges, { same: 11, update: 1 });
+    assert.equal(await get("plant-a", "kafkaconnectortopicmap/plant-a-topics", "{.spec.routes[*].mqttToKafka.name}"), "telemetry alarms");
+
+    args = { ...args, connector: { ...args.connector, image: { repository: "example.com/connector", tag: "1.1.0" } } };
     const events: EngineEvent[] = [];
     const up = await a.up({ onOutput: (s) => output.push(s), onEvent: (e) => events.push(e) });
     assert.equal(up.summary.result, "succeeded");
     const done = events.flatMap((e) => (e.resOutputsEvent ? [`${e.resOutputsEvent.metadata.op} ${e.resOutputsEvent.metadata.type}`] : []));
-    const cm = done.findIndex((d) => d.endsWith("kubernetes:core/v1:ConfigMap") && !d.startsWith("delete"));
+    const cr = done.indexOf("update kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnector");
     const sts = done.indexOf("update kubernetes:apps/v1:StatefulSet");
-    assert.ok(cm >= 0 && sts > cm, `ConfigMap before StatefulSet: ${done.join(", ")}`);
-    assert.equal(await get("plant-a", "kafkaconnectortopicmap/plant-a-topics", "{.spec.routes[*].mqttToKafka.name}"), "telemetry alarms");
-    assert.match(await get("plant-a", "configmap/plant-a-config", "{.data.connector\\.yaml}"), /name: alarms/);
+    assert.ok(cr >= 0 && sts > cr, `the KafkaConnector before the StatefulSet: ${done.join(", ")}`);
+    assert.equal(await get("plant-a", "statefulset/plant-a", "{.spec.template.spec.containers[0].image}"), "example.com/connector:1.1.0");
   });
 
   it("a second stack shares the cluster without conflict, and destroying one leaves the other", async () => {

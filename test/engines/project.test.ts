@@ -32,12 +32,13 @@ const BOOTSTRAP = 'kafka.example:9092';
 /** What the infra program plans with its own Kafka: no Azure resource. */
 const INFRA_TYPES = [
   'kubernetes:apps/v1:StatefulSet',
-  'kubernetes:core/v1:ConfigMap',
   'kubernetes:core/v1:Service',
   'kubernetes:core/v1:ServiceAccount',
   'kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnector',
   'kubernetes:mq.iotoperations.azure.com/v1beta1:KafkaConnectorTopicMap',
   'kubernetes:policy/v1:PodDisruptionBudget',
+  'kubernetes:rbac.authorization.k8s.io/v1:Role',
+  'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding',
   'mqtt-kafka-connector:index:KafkaConnector',
   'mqtt-kafka-connector:index:MqttKafkaBridge',
   'pulumi:providers:kubernetes',
@@ -46,15 +47,16 @@ const INFRA_TYPES = [
 
 /** The Kubernetes objects the program creates in NAMESPACE (connectorName defaults to mqtt-kafka-bridge). */
 const OBJECTS = [
-  'configmap/mqtt-kafka-bridge-config',
   'kafkaconnector.mq.iotoperations.azure.com/mqtt-kafka-bridge',
   'kafkaconnectortopicmap.mq.iotoperations.azure.com/mqtt-kafka-bridge-topics',
   'poddisruptionbudget.policy/mqtt-kafka-bridge',
+  'role.rbac.authorization.k8s.io/mqtt-kafka-bridge-connector',
+  'rolebinding.rbac.authorization.k8s.io/mqtt-kafka-bridge-connector',
   'service/mqtt-kafka-bridge-headless',
   'serviceaccount/mqtt-kafka-bridge',
   'statefulset.apps/mqtt-kafka-bridge',
 ];
-const OBJECT_KINDS = 'configmaps,kafkaconnectors,kafkaconnectortopicmaps,poddisruptionbudgets,services,serviceaccounts,statefulsets,pods';
+const OBJECT_KINDS = 'configmaps,kafkaconnectors,kafkaconnectortopicmaps,poddisruptionbudgets,roles,rolebindings,services,serviceaccounts,statefulsets,pods';
 
 interface Planned {
   op: string;
@@ -171,7 +173,7 @@ describe("engines: this repo's Pulumi project (Pulumi.yaml + infra/) through the
     // exports["."] (dist/components/index.js), which registers no resource and exports constants.
     assert.deepEqual(planned.map((p) => p.type), ['pulumi:pulumi:Stack']);
     assert.equal(outputs.bootstrapServers, undefined);
-    assert.ok('MqttKafkaBridge' in outputs && 'CONFIG_FILE' in outputs, `outputs: ${Object.keys(outputs).join(', ')}`);
+    assert.ok('MqttKafkaBridge' in outputs && 'ConnectorCrds' in outputs, `outputs: ${Object.keys(outputs).join(', ')}`);
     assert.match(fs.readFileSync(hostLog(), 'utf8'), /Run dryRun=true .*--pwd \S+\/infra --dry-run .* \.\n/);
   });
 
@@ -217,8 +219,8 @@ describe("engines: this repo's Pulumi project (Pulumi.yaml + infra/) through the
       OBJECTS,
     );
     assert.equal(await cluster.kubectl(['get', 'statefulset', 'mqtt-kafka-bridge', '-n', NAMESPACE, '-o', 'jsonpath={.status.readyReplicas}']), '1');
-    const data = await cluster.kubectl(['get', 'configmap', 'mqtt-kafka-bridge-config', '-n', NAMESPACE, '-o', 'jsonpath={.data.connector\\.yaml}']);
-    assert.match(data, /endpoint: kafka\.example:9092/);
+    const endpoint = await cluster.kubectl(['get', 'kafkaconnector', 'mqtt-kafka-bridge', '-n', NAMESPACE, '-o', 'jsonpath={.spec.kafkaConnection.endpoint}']);
+    assert.equal(endpoint, BOOTSTRAP, 'the pods read this custom resource');
     assert.deepEqual(kubelet.marked, [`${NAMESPACE}/mqtt-kafka-bridge-0`]);
   });
 
