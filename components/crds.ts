@@ -12,6 +12,7 @@ import {
 } from "../connector/config/schema";
 import { EVENT_HUBS_ENDPOINT_PATTERN } from "../connector/config/endpoints";
 import { isRecord, plainJson, schemaProperties, type JsonSchema } from "./schema-json";
+import { CONNECTOR_STATUS_SCHEMA, TOPIC_MAP_STATUS_SCHEMA } from "../connector/k8s/status-schema";
 
 export const CONNECTOR_KIND = "KafkaConnector";
 export const TOPIC_MAP_KIND = "KafkaConnectorTopicMap";
@@ -165,7 +166,7 @@ function attachRules(root: JsonSchema, rules: Record<string, CelRule[]>): void {
   }
 }
 
-function openApiSchema(document: unknown, kind: string, rules: Record<string, CelRule[]>): JsonSchema {
+function openApiSchema(document: unknown, kind: string, rules: Record<string, CelRule[]>, status: JsonSchema): JsonSchema {
   const props = schemaProperties(plainJson(document) as JsonSchema);
   const spec = props["spec"];
   if (!spec) throw new Error(`${kind} document schema has no spec`);
@@ -179,11 +180,7 @@ function openApiSchema(document: unknown, kind: string, rules: Record<string, Ce
       // Only name/generateName may be constrained under metadata; the apiserver validates the rest.
       metadata: { type: "object" },
       spec: toStructural(spec),
-      status: {
-        type: "object",
-        description: "Observed state. Not written by the connector today; kept open for a controller.",
-        "x-kubernetes-preserve-unknown-fields": true,
-      },
+      status,
     },
   };
   attachRules(root, rules);
@@ -219,8 +216,10 @@ function crd(kind: string, plural: string, schema: JsonSchema, columns: PrinterC
 const AGE: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
 
 export function renderConnectorCrd(): CrdObject {
-  return crd(CONNECTOR_KIND, "kafkaconnectors", openApiSchema(KafkaConnectorDocument, CONNECTOR_KIND, CONNECTOR_CEL_RULES), [
+  return crd(CONNECTOR_KIND, "kafkaconnectors", openApiSchema(KafkaConnectorDocument, CONNECTOR_KIND, CONNECTOR_CEL_RULES, CONNECTOR_STATUS_SCHEMA as JsonSchema), [
+    { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "All instances ready." },
     { name: "Instances", type: "integer", jsonPath: ".spec.instances", description: "StatefulSet replicas." },
+    { name: "Up", type: "integer", jsonPath: ".status.instancesReady", description: "Instances ready." },
     { name: "Kafka", type: "string", jsonPath: ".spec.kafkaConnection.endpoint", description: "Bootstrap servers." },
     { name: "MQTT", type: "string", jsonPath: ".spec.localBrokerConnection.endpoint", description: "MQTT broker.", priority: 1 },
     { name: "Image", type: "string", jsonPath: ".spec.image.tag", description: "Image tag.", priority: 1 },
@@ -230,10 +229,12 @@ export function renderConnectorCrd(): CrdObject {
 }
 
 export function renderTopicMapCrd(): CrdObject {
-  return crd(TOPIC_MAP_KIND, "kafkaconnectortopicmaps", openApiSchema(KafkaConnectorTopicMapDocument, TOPIC_MAP_KIND, TOPIC_MAP_CEL_RULES), [
+  return crd(TOPIC_MAP_KIND, "kafkaconnectortopicmaps", openApiSchema(KafkaConnectorTopicMapDocument, TOPIC_MAP_KIND, TOPIC_MAP_CEL_RULES, TOPIC_MAP_STATUS_SCHEMA as JsonSchema), [
     { name: "Connector", type: "string", jsonPath: ".spec.kafkaConnectorRef", description: "KafkaConnector this map belongs to." },
-    { name: "Compression", type: "string", jsonPath: ".spec.compression" },
-    { name: "Partitioning", type: "string", jsonPath: ".spec.partitionStrategy" },
+    { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "Every route of the running generation is running." },
+    { name: "Routes", type: "string", jsonPath: ".status.readyRoutes", description: "Running routes / routes." },
+    { name: "Compression", type: "string", jsonPath: ".spec.compression", priority: 1 },
+    { name: "Partitioning", type: "string", jsonPath: ".spec.partitionStrategy", priority: 1 },
     { name: "Batching", type: "boolean", jsonPath: ".spec.batching.enabled", priority: 1 },
     AGE,
   ]);

@@ -12,18 +12,23 @@ import { podOrdinal } from "./instance";
 import { watchConfig } from "./config/watch";
 import { runChecks, formatReport } from "./check";
 import { applyHeapGrowth } from "./heap-growth";
+import { drainOnSignal, EXIT } from "./lifecycle/signals";
+import { isK8sSource, parseK8sSource, readConnectorConfig, type ResourceRef } from "./k8s/config-source";
+import { runFromCustomResources } from "./k8s/run";
 
-export const EXIT = { ok: 0, drainIncomplete: 1, config: 2, startup: 3, usage: 64 } as const;
+export { EXIT };
 
-const USAGE = `usage: mqtt-kafka-connector --config <file|dir> [--config ...] [options]
-       mqtt-kafka-connector check --config <file|dir> [--connector NAME] [--secrets-dir DIR]
+const USAGE = `usage: mqtt-kafka-connector --config <file|dir|k8s://NAMESPACE/NAME> [--config ...] [options]
+       mqtt-kafka-connector check --config <file|dir|k8s://NAMESPACE/NAME> [--connector NAME] [--secrets-dir DIR]
 
 Runs one KafkaConnector and the KafkaConnectorTopicMaps that reference it. \`check\` validates the
 configuration, connects to both brokers with the real credentials, checks every Kafka topic and MQTT
 subscription, prints a report and exits non-zero on any problem.
 
   --config PATH
-      YAML file or directory of YAML files (repeatable)
+      YAML file or directory of YAML files (repeatable), or k8s://NAMESPACE/NAME: read that
+      KafkaConnector and its topic maps from the Kubernetes API (KUBECONFIG, ~/.kube/config or the
+      pod's service account), follow their changes and write their status
   --connector NAME
       which KafkaConnector to run when several are given
 ${optionsUsage()}
@@ -41,7 +46,10 @@ interface Invocation {
   paths: string[];
   connectorName?: string;
   watch: boolean;
-  config: ConnectorConfig;
+  /** Loaded from files; from the API (k8s), it is read later. */
+  config?: ConnectorConfig;
+  k8s?: ResourceRef;
+  logLevelFixed: boolean;
   values: RuntimeValues;
 }
 
@@ -50,6 +58,11 @@ type Parsed = { ok: true; inv: Invocation } | { ok: false; code: number };
 function fail(code: number, text: string): Parsed {
   process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
   return { ok: false, code };
+}
+
+function configErrorText(e: ConfigError): string {
+  const lines = e.problems.map((p) => `config error: ${p.document}: ${p.path || "(document)"}: ${p.message}\n`).join("");
+  return `${lines}${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}; nothing was started`;
 }
 
 /** Flags, environment and configuration; every problem is reported here, before anything connects. */
@@ -69,17 +82,18 @@ function parseInvocation(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     return { ok: false, code: EXIT.ok };
   }
   if (!flags.config?.length) return fail(EXIT.usage, `--config is required\n\n${USAGE}`);
+  const fromApi = flags.config.filter(isK8sSource);
+  if (fromApi.length && (flags.config.length > 1 || flags.connector)) return fail(EXIT.usage, `--config k8s://... names one KafkaConnector: give it alone, without other --config or --connector\n\n${USAGE}`);
   try {
-    const config = loadConnectorConfig(flags.config, flags.connector);
+    const k8s = fromApi.length ? parseK8sSource(fromApi[0]!, env) : undefined;
+    const config = k8s ? undefined : loadConnectorConfig(flags.config, flags.connector);
     const ordinal = podOrdinal(env);
-    const values = resolveRuntime(flags, env, { logLevel: config.connector.spec.logLevel, ...(ordinal !== undefined ? { instanceIndex: ordinal } : {}) });
+    const values = resolveRuntime(flags, env, { ...(config ? { logLevel: config.connector.spec.logLevel } : {}), ...(ordinal !== undefined ? { instanceIndex: ordinal } : {}) });
+    const logLevelFixed = (flags as Record<string, unknown>)["log-level"] !== undefined || !!env["LOG_LEVEL"];
     const mode = isCheck ? "check" : flags.validate ? "validate" : "run";
-    return { ok: true, inv: { mode, paths: flags.config, ...(flags.connector ? { connectorName: flags.connector } : {}), watch: !flags["no-watch"], config, values } };
+    return { ok: true, inv: { mode, paths: flags.config, ...(flags.connector ? { connectorName: flags.connector } : {}), watch: !flags["no-watch"], ...(config ? { config } : {}), ...(k8s ? { k8s } : {}), logLevelFixed, values } };
   } catch (e) {
-    if (e instanceof ConfigError) {
-      const lines = e.problems.map((p) => `config error: ${p.document}: ${p.path || "(document)"}: ${p.message}\n`).join("");
-      return fail(EXIT.config, `${lines}${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}; nothing was started`);
-    }
+    if (e instanceof ConfigError) return fail(EXIT.config, configErrorText(e));
     return fail(e instanceof UsageError ? EXIT.usage : EXIT.config, (e as Error).message);
   }
 }
@@ -97,14 +111,14 @@ function printValidation(config: ConnectorConfig): void {
 }
 
 /** Hot reload: topic maps apply without a restart; a changed KafkaConnector needs one. */
-function watchTopicMaps(inv: Invocation, connector: Connector, log: Logger): { close(): void } | undefined {
+function watchTopicMaps(inv: Invocation, config: ConnectorConfig, connector: Connector, log: Logger): { close(): void } | undefined {
   if (!inv.watch) return undefined;
-  const connectorJson = JSON.stringify(inv.config.connector.spec);
+  const connectorJson = JSON.stringify(config.connector.spec);
   return watchConfig(inv.paths, () => {
     if (connector.state !== "running") return;
     let next;
     try {
-      next = loadConnectorConfig(inv.paths, inv.config.connector.metadata.name);
+      next = loadConnectorConfig(inv.paths, config.connector.metadata.name);
     } catch (e) {
       connector.metrics.configReloads.inc({ result: "rejected" });
       const problems = e instanceof ConfigError ? e.problems.map((p) => `${p.document}: ${p.path || "(document)"}: ${p.message}`) : [(e as Error).message];
@@ -122,28 +136,12 @@ function watchTopicMaps(inv: Invocation, connector: Connector, log: Logger): { c
   });
 }
 
-/** SIGTERM and SIGINT drain the connector, whether it is running or still starting. */
-function drainOnSignal(connector: Connector, drainMs: number, log: Logger): { stopped: Promise<number>; signalled: () => boolean } {
-  let signalled = false;
-  const stopped = new Promise<number>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (signalled) return;
-      signalled = true;
-      log.info({ signal: sig }, "draining");
-      void connector.stop(drainMs).then((ok) => resolve(ok ? EXIT.ok : EXIT.drainIncomplete));
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
-  return { stopped, signalled: () => signalled };
-}
-
-async function runConnector(inv: Invocation): Promise<number> {
+async function runConnector(inv: Invocation, config: ConnectorConfig): Promise<number> {
   const v = inv.values;
-  const log = createLogger(v.logLevel, { connector: inv.config.connector.metadata.name, instance: v.instanceIndex });
+  const log = createLogger(v.logLevel, { connector: config.connector.metadata.name, instance: v.instanceIndex });
   let connector: Connector;
   try {
-    connector = new Connector(inv.config, runtimeFromValues(v), log);
+    connector = new Connector(config, runtimeFromValues(v), log);
   } catch (e) {
     log.fatal({ err: (e as Error).message }, "cannot start");
     process.stderr.write(`${(e as Error).message}\n`);
@@ -160,8 +158,8 @@ async function runConnector(inv: Invocation): Promise<number> {
           },
         })
       : undefined;
-  const watcher = watchTopicMaps(inv, connector, log);
-  const { stopped, signalled } = drainOnSignal(connector, v.drainTimeoutSeconds * 1000, log);
+  const watcher = watchTopicMaps(inv, config, connector, log);
+  const { stopped, signalled } = drainOnSignal(() => connector.stop(v.drainTimeoutSeconds * 1000), log);
   try {
     await connector.start();
   } catch (e) {
@@ -184,16 +182,29 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const parsed = parseInvocation(argv, env);
   if (!parsed.ok) return parsed.code;
   const { inv } = parsed;
+  if (inv.k8s && inv.mode === "run") {
+    return runFromCustomResources({ ref: inv.k8s, values: inv.values, logLevelFixed: inv.logLevelFixed, env });
+  }
+  let config = inv.config;
+  if (!config && inv.k8s) {
+    try {
+      config = await readConnectorConfig(inv.k8s, createLogger(inv.values.logLevel));
+    } catch (e) {
+      process.stderr.write(e instanceof ConfigError ? `${configErrorText(e)}\n` : `${(e as Error).message}\n`);
+      return EXIT.config;
+    }
+  }
+  if (!config) return EXIT.config;
   if (inv.mode === "check") {
-    const lines = await runChecks(inv.config, inv.values.secretsDir);
+    const lines = await runChecks(config, inv.values.secretsDir);
     process.stdout.write(formatReport(lines));
     return lines.every((l) => l.ok) ? EXIT.ok : EXIT.startup;
   }
   if (inv.mode === "validate") {
-    printValidation(inv.config);
+    printValidation(config);
     return EXIT.ok;
   }
-  return runConnector(inv);
+  return runConnector(inv, config);
 }
 
 if (require.main === module) {

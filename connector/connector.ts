@@ -20,6 +20,14 @@ import { connectorPortUse, type RuntimeOptions } from "./lifecycle/runtime";
 export { DEFAULT_RUNTIME, type RuntimeOptions } from "./lifecycle/runtime";
 export type { ConnectorPorts } from "./ports/factory";
 
+export interface RouteRuntimeState {
+  name: string;
+  direction: Pipeline["direction"];
+  connected: boolean;
+  inFlight: number;
+  delivered: number;
+}
+
 export type ConnectorState = "new" | "starting" | "running" | "stopping" | "stopped";
 
 /**
@@ -118,9 +126,9 @@ export class Connector {
     return this.state === "running" && this.pipelines.every((p) => p.ready);
   }
 
-  /** Per-route state for /readyz. */
-  routeStates(): Record<string, { direction: string; connected: boolean; inFlight: number }> {
-    return Object.fromEntries(this.pipelines.map((p) => [p.key, { direction: p.direction, connected: p.ready, inFlight: p.inFlight }]));
+  /** Per-route state for /readyz and the custom resources' status. */
+  routeStates(): Record<string, RouteRuntimeState> {
+    return Object.fromEntries(this.pipelines.map((p) => [p.key, { name: p.name, direction: p.direction, connected: p.ready, inFlight: p.inFlight, delivered: p.stats.delivered }]));
   }
 
   /** Updates the gauges that are cheaper to read at scrape time than to track per message. */

@@ -31,6 +31,8 @@ export interface CliRunOptions {
   hardLimitMs?: number;
   /** The --http-port among `args`, for waitReady(), url() and the metrics. */
   httpPort?: number;
+  /** Extra environment (e.g. KUBECONFIG), over the test process's own. */
+  env?: Record<string, string>;
 }
 
 export interface CliServeOptions extends Omit<CliRunOptions, "args" | "httpPort"> {
@@ -96,6 +98,7 @@ export class ConnectorProcess {
     const label = opts.label ?? "connector";
     const env = { ...process.env };
     for (const k of CLI_ENV) delete env[k];
+    Object.assign(env, opts.env);
     this.file = opts.logFile ? createWriteStream(opts.logFile, { flags: "a" }) : undefined;
     this.file?.write(`\n### ${new Date().toISOString()} ${label}: node ${args.join(" ")}\n`);
     this.child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
