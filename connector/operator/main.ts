@@ -5,7 +5,7 @@
 import { hostname } from "node:os";
 import type { Server } from "node:http";
 import { startHttpServer } from "../http-server";
-import { createLogger } from "../logger";
+import { createLogger, type Logger } from "../logger";
 import { apiErrorMessage, apiStatus, kube, loadKubeConfig } from "../k8s/kube";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION } from "../config/schema";
@@ -39,6 +39,16 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
     return OPERATOR_EXIT.usage;
   }
   const log = createLogger(opts.logLevel, { component: "operator" });
+  // Listening from here on: a SIGTERM during the start still ends in a clean exit 0.
+  const signal = untilSignal();
+  try {
+    return await operate(opts, env, log, signal.received);
+  } finally {
+    signal.dispose();
+  }
+}
+
+async function operate(opts: OperatorOptions, env: NodeJS.ProcessEnv, log: Logger, stopSignal: Promise<NodeJS.Signals>): Promise<number> {
   let kc: KubeConfig;
   try {
     kc = loadKubeConfig();
@@ -67,7 +77,7 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
   const resync = setInterval(() => controller.resync(watch.objects()), opts.resyncMs);
   log.info({ namespace: opts.namespace ?? "*", resyncSeconds: opts.resyncMs / 1000, httpPort: opts.httpPort }, "operator started");
 
-  const signal = await untilSignal();
+  const signal = await stopSignal;
   log.info({ signal }, "stopping");
   clearInterval(resync);
   watch.stop();
@@ -77,16 +87,20 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv): Promi
   return OPERATOR_EXIT.ok;
 }
 
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (s: NodeJS.Signals) => {
-      process.off("SIGTERM", on);
-      process.off("SIGINT", on);
-      resolve(s);
-    };
+function untilSignal(): { received: Promise<NodeJS.Signals>; dispose(): void } {
+  let on: (s: NodeJS.Signals) => void = () => undefined;
+  const received = new Promise<NodeJS.Signals>((resolve) => {
+    on = (s) => resolve(s);
     process.on("SIGTERM", on);
     process.on("SIGINT", on);
   });
+  return {
+    received,
+    dispose() {
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+    },
+  };
 }
 
 /**
