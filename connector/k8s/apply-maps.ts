@@ -26,13 +26,15 @@ export async function applyMaps(c: Connector, d: Desired, applied: Map<string, A
   const removed = [...applied.keys()].filter((uid) => !target.has(uid) && applied.get(uid)?.generation !== undefined);
   if (!changed.length && !removed.length) return { failed: false };
 
-  try {
-    await c.reload(byName([...target.values()].map((v) => v.resource)));
-    applied.clear();
-    for (const [uid, v] of target) applied.set(uid, { generation: v.generation, resource: v.resource });
-    return { failed: false };
-  } catch (e) {
-    log.warn({ err: (e as Error).message, maps: changed.map(([, v]) => v.resource.metadata.name) }, "topic maps could not be applied together; applying them one by one");
+  if (changed.length + removed.length > 1) {
+    try {
+      await c.reload(byName([...target.values()].map((v) => v.resource)));
+      applied.clear();
+      for (const [uid, v] of target) applied.set(uid, { generation: v.generation, resource: v.resource });
+      return { failed: false };
+    } catch (e) {
+      log.info({ err: (e as Error).message, maps: changed.map(([, v]) => v.resource.metadata.name) }, "topic maps could not be applied together; applying them one by one");
+    }
   }
   const running = () => byName([...applied.values()].flatMap((a) => (a.resource ? [a.resource] : [])));
   if (removed.length) {
@@ -53,8 +55,12 @@ export async function applyMaps(c: Connector, d: Desired, applied: Map<string, A
     } catch (e) {
       failed = true;
       const prev = applied.get(uid);
-      applied.set(uid, { ...prev, error: (e as Error).message.split("\n").join(" "), errorGeneration: v.generation });
-      log.error({ topicMap: v.resource.metadata.name, generation: v.generation, err: (e as Error).message }, "topic map not applied; its previous generation (if any) keeps running");
+      const error = (e as Error).message.split("\n").join(" ");
+      applied.set(uid, { ...prev, error, errorGeneration: v.generation });
+      // Retried with backoff; said once per generation and cause (status keeps saying it).
+      if (prev?.error !== error || prev.errorGeneration !== v.generation) {
+        log.error({ topicMap: v.resource.metadata.name, generation: v.generation, err: (e as Error).message }, "topic map not applied (retrying); its previous generation, if any, keeps running");
+      }
     }
   }
   return { failed };

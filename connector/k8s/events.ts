@@ -26,12 +26,16 @@ export class EventRecorder {
     this.api = kc.makeApiClient(kube().CoreV1Api);
   }
 
-  /** Records one Event per tracked condition whose status changed (none the first time a writer sees an object in its current state). */
+  /**
+   * Records one Event per tracked condition whose status changed. An object seen for the first
+   * time gets one only for a rejected spec; passing states (Applying) get none.
+   */
   async onTransition(target: EventTarget, before: readonly Condition[] | undefined, after: readonly Condition[]): Promise<void> {
     for (const type of TRACKED) {
       const now = after.find((c) => c.type === type);
+      if (!now || now.reason === "Applying") continue;
       const prev = before?.find((c) => c.type === type);
-      if (!now || (prev ? prev.status === now.status : now.status === "True")) continue;
+      if (prev ? prev.status === now.status : !(type === "ConfigValid" && now.status === "False")) continue;
       await this.record(target, now.status === "True" ? "Normal" : "Warning", now.reason, now.message || `${type} is ${now.status}`);
     }
   }

@@ -60,7 +60,8 @@ export function statusTargets(ctx: TargetContext, instancesReady: number, previo
   const objects = new Map(sup.resources.maps().map((o) => [o.metadata?.uid ?? "", o]));
   for (const report of d.maps) {
     const a = sup.applied.get(report.uid);
-    const runningResource = a?.resource;
+    // Not running yet: show the accepted generation's routes, stopped.
+    const runningResource = a?.resource ?? d.accepted.maps.get(report.uid)?.resource;
     const applyError = a?.errorGeneration !== undefined && a.errorGeneration === report.running ? a.error : undefined;
     const routes = runningResource ? routeViews(runningResource, states, rates, ctx.lastErrors) : [];
     const stored = storedConditions(objects.get(report.uid));

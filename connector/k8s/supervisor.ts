@@ -47,8 +47,10 @@ export class Supervisor {
     this.resources = new CustomResources(o.kc, o.ref, o.log, () => this.schedule(200));
   }
 
+  /** Connected, and every accepted topic map runs some generation (a rollout stops at a pod that cannot apply them). */
   get ready(): boolean {
-    return !!this.connector?.ready && !this.connectorError;
+    if (!this.connector?.ready || this.connectorError) return false;
+    return [...(this.desired?.accepted.maps.keys() ?? [])].every((uid) => this.applied.get(uid)?.generation !== undefined);
   }
 
   /** Resolves once the resources are listed (the connector starts as soon as they allow). */
@@ -80,7 +82,7 @@ export class Supervisor {
 
   private retryLater(): void {
     clearTimeout(this.retry);
-    const delay = backoffMs(this.attempts++, 2_000, 60_000);
+    const delay = backoffMs(this.attempts++, 2_000, 30_000);
     this.retry = setTimeout(() => this.schedule(0), delay);
     this.retry.unref();
   }

@@ -17,7 +17,8 @@ describe("ConnectorCrds", () => {
     }
     // The SDK spells x-kubernetes-* with underscores; the provider restores the dashes.
     const schema = at(one(r, CRD, "crds-kafkaconnector").inputs, "spec", "versions", 0, "schema", "openAPIV3Schema");
-    assert.equal(at(schema, "properties", "status", "x_kubernetes_preserve_unknown_fields"), true);
+    assert.equal(at(schema, "properties", "status", "properties", "operator", "x_kubernetes_preserve_unknown_fields"), true);
+    assert.deepEqual(at(schema, "properties", "status", "properties", "conditions", "x_kubernetes_list_map_keys"), ["type"]);
     assert.equal((at(schema, "properties", "spec", "properties", "kafkaConnection", "x_kubernetes_validations") as unknown[]).length, 3);
     assert.equal(JSON.stringify(schema).includes('"x-kubernetes-'), false);
   });

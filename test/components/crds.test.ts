@@ -106,9 +106,12 @@ describe("CRDs", () => {
   it("have printer columns and CEL field paths that point at real schema fields", () => {
     const nodeAt = (root: Node, jsonPath: string): Node | undefined => {
       let node: Node | undefined = root;
-      for (const seg of jsonPath.split(".").filter(Boolean)) {
+      // `conditions[?(@.type=="Ready")]` selects array items: descend into `items`.
+      for (const seg of jsonPath.replace(/\[\?\(@\.[^\]]*\)\]/g, "[]").split(".").filter(Boolean)) {
+        const field = seg.replace(/\[\]$/, "");
         const props: unknown = node?.["properties"];
-        node = isNode(props) && isNode(props[seg]) ? (props[seg] as Node) : undefined;
+        node = isNode(props) && isNode(props[field]) ? (props[field] as Node) : undefined;
+        if (seg.endsWith("[]")) node = isNode(node?.["items"]) ? (node["items"] as Node) : undefined;
       }
       return node;
     };
