@@ -15,11 +15,13 @@ import { applyHeapGrowth } from "./heap-growth";
 import { drainOnSignal, EXIT } from "./lifecycle/signals";
 import { isK8sSource, parseK8sSource, readConnectorConfig, type ResourceRef } from "./k8s/config-source";
 import { runFromCustomResources } from "./k8s/run";
+import { runOperator } from "./operator/main";
 
 export { EXIT };
 
 const USAGE = `usage: mqtt-kafka-connector --config <file|dir|k8s://NAMESPACE/NAME> [--config ...] [options]
        mqtt-kafka-connector check --config <file|dir|k8s://NAMESPACE/NAME> [--connector NAME] [--secrets-dir DIR]
+       mqtt-kafka-connector operator [--namespace NS] [options]   (see \`operator --help\`)
 
 Runs one KafkaConnector and the KafkaConnectorTopicMaps that reference it. \`check\` validates the
 configuration, connects to both brokers with the real credentials, checks every Kafka topic and MQTT
@@ -179,6 +181,7 @@ async function runConnector(inv: Invocation, config: ConnectorConfig): Promise<n
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv[0] === "operator") return runOperator(argv.slice(1), env);
   const parsed = parseInvocation(argv, env);
   if (!parsed.ok) return parsed.code;
   const { inv } = parsed;
