@@ -37,7 +37,7 @@ export class ResourceWatch {
     const list = async () => {
       const res = (await api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURALS[kind], ...(fieldSelector ? { fieldSelector } : {}) })) as { items: WatchedObject[]; metadata?: { resourceVersion?: string } };
       // ListWatch files the items right after this resolves; report the sync after that.
-      setImmediate(() => this.onListed());
+      setImmediate(() => this.onListed(res.metadata?.resourceVersion));
       return res;
     };
     this.synced = new Promise((resolve) => {
@@ -66,8 +66,11 @@ export class ResourceWatch {
     void this.informer.stop();
   }
 
-  private onListed(): void {
-    if (this.failures > 0) this.log.info({ kind: this.kind, namespace: this.namespace, after: this.failures }, "watch resumed");
+  private lists = 0;
+
+  /** A list after the first is a relist: the watch's resource version expired (410 Gone) or the watch had to restart. */
+  private onListed(resourceVersion: string | undefined): void {
+    if (this.lists++ > 0) this.log.info({ kind: this.kind, namespace: this.namespace, resourceVersion, failures: this.failures }, "custom resources relisted");
     this.failures = 0;
     this.listedOnce?.();
     this.listedOnce = undefined;
