@@ -2,6 +2,7 @@
  * Writes what is generated from connector/config/schema.ts:
  *   deploy/crds/<plural>.<group>.yaml  - the CRDs, for kubectl users
  *   components/spec-types.ts           - the components' spec args interfaces
+ *   deploy/operator/*.yaml             - the operator's install (connector/operator/manifests.ts)
  * Usage: npm run gen:crds          (write)
  *        npm run gen:crds -- --check  (exit 1 if anything is out of date)
  */
@@ -9,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { crdFileName, crdYaml, renderCrds } from "../components/crds";
 import { generateSpecTypes } from "../components/args-codegen";
+import { operatorYamlFiles } from "../connector/operator/manifests-yaml";
 
 // dist/scripts/gen-crds.js -> repo root
 const root = resolve(__dirname, "..", "..");
@@ -17,6 +19,7 @@ function generatedFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const crd of renderCrds()) files.set(join("deploy", "crds", crdFileName(crd)), crdYaml(crd));
   files.set(join("components", "spec-types.ts"), generateSpecTypes());
+  for (const [file, content] of operatorYamlFiles()) files.set(join("deploy", "operator", file), content);
   return files;
 }
 
