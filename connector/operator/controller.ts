@@ -6,7 +6,7 @@
 import { backoffMs } from "../core/backoff";
 import type { Logger } from "../logger";
 import { applyAll, ApplyError, type Applier } from "./apply";
-import { desiredObjects, type ConnectorObject, type OperatorDefaults } from "./reconcile";
+import { desiredObjects, WORKLOAD_IDENTITY_ANNOTATION, type ConnectorObject, type OperatorDefaults } from "./reconcile";
 import { currentOperatorStatus, sameStatus, truncate, type OperatorReason, type OperatorStatus, type Reporter } from "./report";
 
 export interface ControllerDeps {
@@ -24,10 +24,10 @@ export type Outcome = "skipped" | "applied" | "invalid" | "failed";
 
 interface State {
   uid: string;
-  /** The generation last applied, or last found invalid: a later event of it is a status change. */
-  handled?: number;
-  /** The generation last tried; while its retry waits, its status-only events are not a reason to apply. */
-  attempted?: number;
+  /** The revision last applied, or last found invalid: a later event of it is a status change. */
+  handled?: string;
+  /** The revision last tried; while its retry waits, its status-only events are not a reason to apply. */
+  attempted?: string;
   statefulSet: string | null;
   lastEvent?: string;
   failures: number;
@@ -35,6 +35,12 @@ interface State {
 }
 
 const keyOf = (o: ConnectorObject): string => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+
+/**
+ * What the desired objects depend on: the generation (the spec) and the workload identity
+ * annotation, a metadata change that leaves the generation as it was.
+ */
+const revisionOf = (o: ConnectorObject): string => `${o.metadata?.generation ?? 0}|${o.metadata?.annotations?.[WORKLOAD_IDENTITY_ANNOTATION] ?? ""}`;
 
 export class Controller {
   private readonly states = new Map<string, State>();
@@ -117,6 +123,7 @@ export class Controller {
     const key = keyOf(obj);
     const uid = obj.metadata?.uid ?? "";
     const generation = obj.metadata?.generation ?? 0;
+    const revision = revisionOf(obj);
     let state = this.states.get(key);
     if (!state || state.uid !== uid) {
       // New, or deleted and created again under the same name.
@@ -124,8 +131,8 @@ export class Controller {
       state = { uid, statefulSet: currentOperatorStatus(obj)?.statefulSet ?? null, failures: 0 };
       this.states.set(key, state);
     }
-    if (!force && (state.handled === generation || (state.retry && state.attempted === generation))) return "skipped";
-    state.attempted = generation;
+    if (!force && (state.handled === revision || (state.retry && state.attempted === revision))) return "skipped";
+    state.attempted = revision;
     const log = this.deps.log.child({ connector: obj.metadata?.name, namespace: obj.metadata?.namespace, generation });
     const desired = desiredObjects(obj, this.deps.defaults);
     if (!desired.valid) {
@@ -133,16 +140,16 @@ export class Controller {
       const kept = state.statefulSet ? `; StatefulSet ${state.statefulSet} and its objects are left as last applied` : "; nothing was applied";
       log.warn({ problems: desired.problems }, "KafkaConnector is invalid; not applied");
       await this.report(obj, state, "InvalidSpec", `invalid spec: ${problems}${kept}`, log);
-      state.handled = generation;
+      state.handled = revision;
       return "invalid";
     }
     try {
       const applied = await applyAll(this.deps.applier, desired.objects);
       const replicas = desired.resource.spec.instances;
-      const first = state.handled !== generation;
+      const first = state.handled !== revision;
       log[first ? "info" : "debug"]({ objects: applied, replicas, image: `${desired.resource.spec.image.repository}:${desired.resource.spec.image.tag}`, resync: force }, "applied");
       state.statefulSet = desired.statefulSet;
-      state.handled = generation;
+      state.handled = revision;
       state.failures = 0;
       clearTimeout(state.retry);
       state.retry = undefined;

@@ -65,6 +65,24 @@ const MAX_NAME = 52;
 
 export const SECRET_PROVIDER_CLASS_API = "secrets-store.csi.x-k8s.io/v1";
 
+/**
+ * The spec has no field for a managed identity's client ID (the CRD follows Azure IoT
+ * Operations'), so the operator takes it from this annotation on the KafkaConnector: the pods then
+ * run with AKS workload identity, for Kafka and for Key Vault.
+ */
+export const WORKLOAD_IDENTITY_ANNOTATION = "mqtt-kafka-connector/workload-identity-client-id";
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The annotation's client ID; a problem when it is there but not a GUID. */
+export function workloadIdentityClientId(obj: ConnectorObject): { clientId?: string; problem?: Problem } {
+  const value = obj.metadata?.annotations?.[WORKLOAD_IDENTITY_ANNOTATION];
+  if (value === undefined) return {};
+  if (!GUID.test(value)) {
+    return { problem: { path: `metadata.annotations[${WORKLOAD_IDENTITY_ANNOTATION}]`, message: `got ${JSON.stringify(value)}; must be the client ID (a GUID) of the managed identity federated with the connector's service account` } };
+  }
+  return { clientId: value };
+}
+
 /** Checks that the CRD's schema cannot state, and the operator's own image allow-list. */
 export function operatorProblems(resource: KafkaConnectorResource, allowedImages: string[]): Problem[] {
   const out: Problem[] = [];
@@ -86,8 +104,10 @@ export function desiredObjects(obj: ConnectorObject, defaults: OperatorDefaults)
   const checked = validateDocument(asConfigDocument(obj));
   if (checked.problems.length || !checked.resource) return { valid: false, problems: checked.problems.map(({ path, message }) => ({ path, message })) };
   const resource = checked.resource as KafkaConnectorResource;
-  const own = operatorProblems(resource, defaults.allowedImages);
+  const identity = workloadIdentityClientId(obj);
+  const own = [...operatorProblems(resource, defaults.allowedImages), ...(identity.problem ? [identity.problem] : [])];
   if (own.length) return { valid: false, problems: own };
+  const clientId = identity.clientId;
 
   const name = resource.metadata.name;
   const namespace = resource.metadata.namespace ?? "default";
@@ -96,19 +116,24 @@ export function desiredObjects(obj: ConnectorObject, defaults: OperatorDefaults)
   const spcNames = Object.fromEntries(vault.map((r) => [r.use, secretProviderClassName(name, r.use)]));
   let workload;
   try {
-    workload = workloadManifests(resource, { ...defaults.workload, secretProviderClasses: spcNames, managedBy: FIELD_MANAGER });
+    workload = workloadManifests(resource, {
+      ...defaults.workload,
+      secretProviderClasses: spcNames,
+      managedBy: FIELD_MANAGER,
+      // As the Pulumi component does with workloadIdentityClientId: the webhook injects the federated token.
+      ...(clientId ? { workloadIdentity: true, serviceAccountAnnotations: { "azure.workload.identity/client-id": clientId }, podLabels: { "azure.workload.identity/use": "true" } } : {}),
+    });
   } catch (e) {
     // e.g. a Secret and a ConfigMap of one name, which would need the same mount directory; the
     // message names both fields.
     return { valid: false, problems: [{ path: "spec", message: (e as Error).message }] };
   }
-  // The operator has no workload identity client ID to give: Key Vault is read with the service
-  // principal Secret the reference names, as the component does without workloadIdentityClientId.
+  // Without a client ID, Key Vault is read with the service principal Secret the reference names.
   const spcs: Manifest[] = vault.map((ref) => ({
     apiVersion: SECRET_PROVIDER_CLASS_API,
     kind: "SecretProviderClass",
     metadata: { name: spcNames[ref.use]!, namespace, labels },
-    spec: { provider: "azure", parameters: secretProviderClassParameters(ref) },
+    spec: { provider: "azure", parameters: secretProviderClassParameters(ref, clientId) },
   }));
   const owner: OwnerReference = { apiVersion: API_VERSION_FULL, kind: "KafkaConnector", name, uid, controller: true, blockOwnerDeletion: true };
   const objects = [workload.serviceAccount, workload.role, workload.roleBinding, ...spcs, workload.service, workload.statefulSet, workload.podDisruptionBudget].map(
