@@ -6,7 +6,7 @@
 import { backoffMs } from "../core/backoff";
 import type { Logger } from "../logger";
 import { applyAll, ApplyError, type Applier } from "./apply";
-import { desiredObjects, WORKLOAD_IDENTITY_ANNOTATION, type ConnectorObject, type OperatorDefaults } from "./reconcile";
+import { desiredObjects, managedElsewhere, WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, type ConnectorObject, type OperatorDefaults } from "./reconcile";
 import { currentOperatorStatus, sameStatus, truncate, type OperatorReason, type OperatorStatus, type Reporter } from "./report";
 
 export interface ControllerDeps {
@@ -37,10 +37,11 @@ interface State {
 const keyOf = (o: ConnectorObject): string => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 
 /**
- * What the desired objects depend on: the generation (the spec) and the workload identity
- * annotation, a metadata change that leaves the generation as it was.
+ * What the desired objects depend on: the generation (the spec) and the annotations read, whose
+ * change leaves the generation as it was.
  */
-const revisionOf = (o: ConnectorObject): string => `${o.metadata?.generation ?? 0}|${o.metadata?.annotations?.[WORKLOAD_IDENTITY_ANNOTATION] ?? ""}`;
+const revisionOf = (o: ConnectorObject): string =>
+  [o.metadata?.generation ?? 0, ...[WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION].map((a) => o.metadata?.annotations?.[a] ?? "")].join("|");
 
 export class Controller {
   private readonly states = new Map<string, State>();
@@ -130,6 +131,11 @@ export class Controller {
       clearTimeout(state?.retry);
       state = { uid, statefulSet: currentOperatorStatus(obj)?.statefulSet ?? null, failures: 0 };
       this.states.set(key, state);
+    }
+    if (managedElsewhere(obj)) {
+      if (state.handled !== revision) this.deps.log.info({ connector: obj.metadata?.name, namespace: obj.metadata?.namespace }, `${WORKLOAD_MANAGER_ANNOTATION}: pulumi; its workload is left to Pulumi`);
+      state.handled = revision;
+      return "skipped";
     }
     if (!force && (state.handled === revision || (state.retry && state.attempted === revision))) return "skipped";
     state.attempted = revision;

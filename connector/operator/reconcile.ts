@@ -73,6 +73,17 @@ export const SECRET_PROVIDER_CLASS_API = "secrets-store.csi.x-k8s.io/v1";
 export const WORKLOAD_IDENTITY_ANNOTATION = "mqtt-kafka-connector/workload-identity-client-id";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * `pulumi` on a KafkaConnector whose workload a Pulumi stack creates (the KafkaConnector component
+ * with its default workloadManager): the operator leaves it alone instead of fighting Pulumi over
+ * the same StatefulSet.
+ */
+export const WORKLOAD_MANAGER_ANNOTATION = "mqtt-kafka-connector/workload-manager";
+
+export function managedElsewhere(obj: ConnectorObject): boolean {
+  return obj.metadata?.annotations?.[WORKLOAD_MANAGER_ANNOTATION] === "pulumi";
+}
+
 /** The annotation's client ID; a problem when it is there but not a GUID. */
 export function workloadIdentityClientId(obj: ConnectorObject): { clientId?: string; problem?: Problem } {
   const value = obj.metadata?.annotations?.[WORKLOAD_IDENTITY_ANNOTATION];

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { createLogger } from "../../connector/logger";
 import { Controller } from "../../connector/operator/controller";
-import { desiredObjects, WORKLOAD_IDENTITY_ANNOTATION, type ConnectorObject, type OwnedManifest } from "../../connector/operator/reconcile";
+import { desiredObjects, WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, type ConnectorObject, type OwnedManifest } from "../../connector/operator/reconcile";
 import type { OperatorStatus, Reporter } from "../../connector/operator/report";
 import { connectorObject, DEFAULTS } from "./operator-fixtures";
 
@@ -94,6 +94,20 @@ describe("operator: the reconcile loop and the workload identity annotation", ()
       assert.equal(fake.statuses.at(-1)!.reason, "InvalidSpec");
       assert.match(fake.statuses.at(-1)!.message, /metadata\.annotations\[mqtt-kafka-connector\/workload-identity-client-id\]: got "nope"/);
       assert.equal(fake.applied.length, 2, "nothing applied for the bad value");
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it("leaves a connector whose workload Pulumi manages alone, resyncs too, and takes it over once the annotation says operator", async () => {
+    const fake = new Fake();
+    const c = new Controller({ applier: fake.applier, reporter: fake, defaults: DEFAULTS, log: createLogger("fatal") });
+    const managedBy = (manager: string) => connectorObject({}, { annotations: { [WORKLOAD_MANAGER_ANNOTATION]: manager } });
+    try {
+      assert.equal(await c.reconcile(managedBy("pulumi"), false), "skipped");
+      assert.equal(await c.reconcile(managedBy("pulumi"), true), "skipped", "a resync does not apply it either");
+      assert.deepEqual([fake.applied.length, fake.statuses.length], [0, 0], "nothing applied, no status written");
+      assert.equal(await c.reconcile(managedBy("operator"), false), "applied", "same generation, the annotation changed");
     } finally {
       await c.stop();
     }
