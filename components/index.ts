@@ -7,6 +7,7 @@ export * from "./event-hubs-kafka";
 export * from "./event-hubs-role-assignments";
 export * from "./connector-identity";
 export * from "./connector-crds";
+export * from "./connector-operator";
 export * from "./kafka-connector";
 export * from "./spec-types";
 
@@ -15,5 +16,6 @@ export * from "./hubs";
 export * from "./rbac";
 export * from "./crds";
 export * from "./workload";
+export * from "../connector/operator/manifests";
 export * from "./connector-config";
 export { generateSpecTypes } from "./args-codegen";

@@ -1,9 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RUNTIME_OPTIONS, runtimeEnvironment, type RuntimeValues } from "../connector/config/runtime-options";
 import { childOptions } from "./options";
 import * as kubernetes from "@pulumi/kubernetes";
 import { API_VERSION_FULL, type KafkaConnectorResource, type KafkaConnectorTopicMapResource } from "../connector/config/schema";
-import type { ConnectorRuntimeArgs, KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
 import {
   InvalidArgsError,
   isFullyKnown,
@@ -12,79 +10,11 @@ import {
   resolveConnectorSpec,
   resolveTopicMapSpec,
 } from "./connector-config";
-import {
-  DEFAULT_RESOURCES,
-  keyVaultReferences,
-  secretMounts,
-  secretProviderClassName,
-  secretProviderClassParameters,
-  workloadLabels,
-  workloadManifests,
-  type KeyVaultReference,
-  type WorkloadManifests,
-} from "./workload";
+import { checkedClientId, operatorModeProblems, workloadEnvironment, WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, type KafkaConnectorArgs } from "./kafka-connector-args";
+import { createWorkload } from "./kafka-connector-workload";
+import { secretMounts, workloadLabels } from "./workload";
 
-/** How the connector pods run: resources, scheduling, drain time and the process's runtime options. */
-export interface ConnectorWorkloadArgs {
-  /**
-   * Audience of the projected service account token for MQTT `authentication.kubernetes` (K8S-SAT).
-   * Default `aio-internal`, what the Azure IoT Operations MQTT broker (GA) expects; the preview
-   * broker expected `aio-mq`.
-   */
-  mqttTokenAudience?: pulumi.Input<string>;
-  /** CPU request. Default `100m`. */
-  cpuRequest?: pulumi.Input<string>;
-  /** Memory request. Default `128Mi`. */
-  memoryRequest?: pulumi.Input<string>;
-  /** CPU limit. Default none: a CPU limit throttles batching and adds latency without protecting neighbours. */
-  cpuLimit?: pulumi.Input<string>;
-  /** Memory limit. Default `512Mi`. */
-  memoryLimit?: pulumi.Input<string>;
-  /** Names of image pull Secrets for a private registry. */
-  imagePullSecrets?: pulumi.Input<string>[];
-  /** Seconds a pod gets to drain (flush batches, await acks and commits) after SIGTERM. Default 60. */
-  terminationGracePeriodSeconds?: pulumi.Input<number>;
-  /** PodDisruptionBudget maxUnavailable. Default 1. */
-  maxUnavailable?: pulumi.Input<number>;
-  /** Node selector of the pods. */
-  nodeSelector?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
-  /** The connector's runtime options (its flags), typed; rendered into the container environment. */
-  runtime?: ConnectorRuntimeArgs;
-  /**
-   * Other environment variables of the connector container, e.g. `NODE_OPTIONS`. Runtime options
-   * go in `runtime`. Values are plain pod spec text; secrets belong in the spec's Secret and Key
-   * Vault references, not here.
-   */
-  env?: { [name: string]: pulumi.Input<string> };
-}
-
-export interface KafkaConnectorArgs extends ConnectorWorkloadArgs {
-  /** Kubernetes namespace of the connector and its objects. */
-  namespace: pulumi.Input<string>;
-  /** Kubernetes name of the KafkaConnector object and the StatefulSet. Default: the component name. */
-  connectorName?: string;
-  /** The KafkaConnector spec. Validated with the connector's own validator; defaults are filled in. */
-  spec: KafkaConnectorSpecArgs;
-  /** The KafkaConnectorTopicMap spec; `kafkaConnectorRef` defaults to `connectorName`. */
-  topicMap: KafkaConnectorTopicMapSpecArgs;
-  /** Kubernetes name of the KafkaConnectorTopicMap object. Default `<connectorName>-topics`. */
-  topicMapName?: string;
-  /** Create the KafkaConnector and KafkaConnectorTopicMap objects (the CRDs must exist). Default true. */
-  createCustomResources?: boolean;
-  /** Service account name. Default: `connectorName`. */
-  serviceAccountName?: string;
-  /**
-   * Client ID of a managed identity to use through AKS workload identity. Annotates the service
-   * account and labels the pods so the webhook injects the federated token.
-   */
-  workloadIdentityClientId?: pulumi.Input<string>;
-}
-
-/** What the Azure IoT Operations MQTT broker checks in a K8S-SAT token's audience. */
-export const DEFAULT_MQTT_TOKEN_AUDIENCE = "aio-internal";
-
-/** Set by the component itself: the instance index and the probes depend on them. */
-const RESERVED_ENV = new Set(["POD_NAME", "POD_NAMESPACE", "HTTP_PORT"]);
+export * from "./kafka-connector-args";
 
 interface Resolved {
   connector: KafkaConnectorResource;
@@ -96,6 +26,8 @@ interface Resolved {
  * account with a Role limited to them, Key Vault SecretProviderClasses, a StatefulSet (one pod per
  * instance; the ordinal is the instance index), a headless Service and a PodDisruptionBudget. The
  * pods read the custom resources from the API: a route change reaches them without a restart.
+ * With `workloadManager: "operator"` only the custom resources are created, and the operator
+ * creates the same objects from them.
  */
 export class KafkaConnector extends pulumi.ComponentResource {
   /** Kubernetes name of the KafkaConnector and the StatefulSet. */
@@ -124,18 +56,14 @@ export class KafkaConnector extends pulumi.ComponentResource {
       const problem = k8sNameProblem(value);
       if (problem) fail(`${field}: ${problem}${field === "connectorName" && args.connectorName === undefined ? "; set connectorName" : ""}`);
     }
-    for (const envName of Object.keys(args.env ?? {})) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) fail(`env.${envName}: not a valid environment variable name (letters, digits and '_', not starting with a digit)`);
-      if (RESERVED_ENV.has(envName)) fail(`env.${envName}: set by the component (instance index and probes depend on it); remove it`);
-      const option = Object.entries(RUNTIME_OPTIONS).find(([, o]) => o.env === envName && !("podManaged" in o && o.podManaged));
-      if (option) fail(`env.${envName}: a runtime option; set runtime.${option[0]} instead`);
+    const manager = args.workloadManager ?? "pulumi";
+    if (manager !== "pulumi" && manager !== "operator") fail(`workloadManager: got ${JSON.stringify(manager)}; must be "pulumi" or "operator"`);
+    const byOperator = manager === "operator";
+    if (byOperator) {
+      const problems = operatorModeProblems(args, connectorName);
+      if (problems.length) fail(`with workloadManager "operator": ${problems.join("; ")}`);
     }
-    let runtimeEnv: Record<string, string> = {};
-    try {
-      runtimeEnv = runtimeEnvironment((args.runtime ?? {}) as Partial<RuntimeValues>);
-    } catch (e) {
-      fail((e as Error).message);
-    }
+    const runtimeEnv = workloadEnvironment(component, args);
     // StatefulSet pod names are `<name>-<ordinal>` and must stay DNS labels.
     if (connectorName.length > 52) fail(`connectorName: ${JSON.stringify(connectorName)} is longer than 52 characters`);
     const ref = args.topicMap.kafkaConnectorRef;
@@ -162,15 +90,18 @@ export class KafkaConnector extends pulumi.ComponentResource {
     const config = resolved.apply((r) => renderConnectorConfig(r.connector, r.topicMap));
 
     const childOpts = childOptions(this, opts);
-    const useWorkloadIdentity = args.workloadIdentityClientId !== undefined;
     const crMeta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels: { ...workloadLabels(connectorName), "app.kubernetes.io/managed-by": "pulumi" } });
+    // Tells an operator on the cluster whether the workload is its to apply (with "pulumi" it leaves
+    // the connector alone), and gives it the client ID, which the spec has no field for.
+    const connectorAnnotations: { [key: string]: pulumi.Input<string> } = { [WORKLOAD_MANAGER_ANNOTATION]: manager };
+    if (byOperator && args.workloadIdentityClientId !== undefined) connectorAnnotations[WORKLOAD_IDENTITY_ANNOTATION] = checkedClientId(component, args.workloadIdentityClientId);
 
-    const podDeps: pulumi.Resource[] = [];
+    const customResources: pulumi.Resource[] = [];
     if (args.createCustomResources !== false) {
-      podDeps.push(
+      customResources.push(
         new kubernetes.apiextensions.CustomResource(
           `${name}-kafkaconnector`,
-          { apiVersion: API_VERSION_FULL, kind: "KafkaConnector", metadata: crMeta(connectorName), spec: resolved.apply((r) => r.connector.spec) },
+          { apiVersion: API_VERSION_FULL, kind: "KafkaConnector", metadata: { ...crMeta(connectorName), annotations: connectorAnnotations }, spec: resolved.apply((r) => r.connector.spec) },
           childOpts,
         ),
         new kubernetes.apiextensions.CustomResource(
@@ -181,107 +112,24 @@ export class KafkaConnector extends pulumi.ComponentResource {
       );
     }
 
-    // Which Key Vault references exist is decided by the shape of the spec, known now; their values may come later.
-    const kafkaAuth = args.spec.kafkaConnection.authentication;
-    const kvUses: KeyVaultReference["use"][] = [];
-    if (kafkaAuth && kafkaAuth.enabled !== false) {
-      if (kafkaAuth.authType.sasl?.token.keyVault) kvUses.push("sasl");
-      if (kafkaAuth.authType.x509?.keyVault) kvUses.push("x509");
-    }
-    const spcNames: Record<string, string> = {};
-    for (const use of kvUses) {
-      const refOf = (r: Resolved): KeyVaultReference => {
-        const found = keyVaultReferences(r.connector.spec).find((k) => k.use === use);
-        if (!found) throw new InvalidArgsError(component, `Key Vault reference for ${use} disappeared after resolving the spec`);
-        return found;
-      };
-      spcNames[use] = secretProviderClassName(connectorName, use);
-      podDeps.push(
-        new kubernetes.apiextensions.CustomResource(
-          `${name}-kv-${use}`,
-          {
-            apiVersion: "secrets-store.csi.x-k8s.io/v1",
-            kind: "SecretProviderClass",
-            metadata: crMeta(spcNames[use]!),
-            spec: pulumi
-              .all([resolved, pulumi.output(args.workloadIdentityClientId ?? "")])
-              .apply(([r, clientId]) => ({ provider: "azure", parameters: secretProviderClassParameters(refOf(r), clientId || undefined) })),
-          },
-          childOpts,
-        ),
+    if (byOperator) {
+      // The names the operator gives them (connector/operator/reconcile.ts): both are the connector's.
+      this.statefulSetName = pulumi.output(connectorName);
+      this.serviceAccountName = pulumi.output(connectorName);
+    } else {
+      const workload = createWorkload(
+        this,
+        args,
+        { name, component, connectorName, serviceAccountName: saName, connector: resolved.apply((r) => r.connector), runtimeEnv, meta: crMeta, podDeps: customResources },
+        opts,
       );
+      this.statefulSetName = workload.statefulSet.metadata.name;
+      this.serviceAccountName = workload.serviceAccount.metadata.name;
     }
-
-    // The same objects the operator creates (connector/k8s/workload.ts), as Pulumi resources.
-    const manifests = pulumi
-      .output({
-        r: resolved,
-        clientId: pulumi.output(args.workloadIdentityClientId ?? ""),
-        audience: args.mqttTokenAudience ?? DEFAULT_MQTT_TOKEN_AUDIENCE,
-        cpuRequest: args.cpuRequest ?? DEFAULT_RESOURCES.cpuRequest,
-        memoryRequest: args.memoryRequest ?? DEFAULT_RESOURCES.memoryRequest,
-        cpuLimit: args.cpuLimit ?? "",
-        memoryLimit: args.memoryLimit ?? DEFAULT_RESOURCES.memoryLimit,
-        pullSecrets: pulumi.output(args.imagePullSecrets ?? []),
-        grace: args.terminationGracePeriodSeconds ?? 60,
-        nodeSelector: pulumi.output(args.nodeSelector ?? {}),
-        maxUnavailable: args.maxUnavailable ?? 1,
-        env: pulumi.output({ ...(args.env ?? {}), ...runtimeEnv }),
-      })
-      .apply((v) =>
-        workloadManifests(v.r.connector, {
-          serviceAccountName: saName,
-          secretProviderClasses: spcNames,
-          workloadIdentity: useWorkloadIdentity,
-          ...(useWorkloadIdentity ? { serviceAccountAnnotations: { "azure.workload.identity/client-id": v.clientId }, podLabels: { "azure.workload.identity/use": "true" } } : {}),
-          mqttTokenAudience: v.audience,
-          resources: { requests: { cpu: v.cpuRequest, memory: v.memoryRequest }, limits: { memory: v.memoryLimit, ...(v.cpuLimit ? { cpu: v.cpuLimit } : {}) } },
-          imagePullSecrets: v.pullSecrets,
-          terminationGracePeriodSeconds: v.grace,
-          nodeSelector: v.nodeSelector,
-          env: v.env,
-          maxUnavailable: v.maxUnavailable,
-          managedBy: "pulumi",
-        }),
-      );
-    const part = <K extends keyof WorkloadManifests>(k: K) => manifests.apply((m) => m[k]);
-    // Names are known now; the metadata objects are outputs. Spec fields go in as the SDK's input types.
-    const metadata = <K extends keyof WorkloadManifests>(k: K) => part(k).apply((m) => m.metadata);
-    const field = <T>(k: keyof WorkloadManifests, f: string) => part(k).apply((m) => m[f] as T);
-    const serviceAccount = new kubernetes.core.v1.ServiceAccount(
-      `${name}-serviceaccount`,
-      { metadata: metadata("serviceAccount"), automountServiceAccountToken: false },
-      childOpts,
-    );
-    const role = new kubernetes.rbac.v1.Role(`${name}-role`, { metadata: metadata("role"), rules: field<kubernetes.types.input.rbac.v1.PolicyRule[]>("role", "rules") }, childOpts);
-    const roleBinding = new kubernetes.rbac.v1.RoleBinding(
-      `${name}-rolebinding`,
-      {
-        metadata: metadata("roleBinding"),
-        roleRef: field<kubernetes.types.input.rbac.v1.RoleRef>("roleBinding", "roleRef"),
-        subjects: field<kubernetes.types.input.rbac.v1.Subject[]>("roleBinding", "subjects"),
-      },
-      childOpts,
-    );
-    new kubernetes.core.v1.Service(`${name}-service`, { metadata: metadata("service"), spec: field<kubernetes.types.input.core.v1.ServiceSpec>("service", "spec") }, childOpts);
-    const statefulSet = new kubernetes.apps.v1.StatefulSet(
-      `${name}-statefulset`,
-      { metadata: metadata("statefulSet"), spec: field<kubernetes.types.input.apps.v1.StatefulSetSpec>("statefulSet", "spec") },
-      // What the pods use exists first: the service account and its rights, the custom resources
-      // they read, the SecretProviderClasses they mount.
-      childOptions(this, opts, [serviceAccount, role, roleBinding, ...podDeps]),
-    );
-    new kubernetes.policy.v1.PodDisruptionBudget(
-      `${name}-pdb`,
-      { metadata: metadata("podDisruptionBudget"), spec: field<kubernetes.types.input.policy.v1.PodDisruptionBudgetSpec>("podDisruptionBudget", "spec") },
-      childOpts,
-    );
 
     this.connectorName = connectorName;
     this.topicMapName = topicMapName;
     this.namespace = pulumi.output(args.namespace);
-    this.statefulSetName = statefulSet.metadata.name;
-    this.serviceAccountName = serviceAccount.metadata.name;
     this.connectorConfig = config;
     this.registerOutputs({
       connectorName: this.connectorName,

@@ -21,7 +21,7 @@ describe("multi-language schema (PulumiPlugin.yaml)", function () {
     // The same discovery the plugin host uses: every ComponentResource class the package exports.
     const { getPulumiComponents } = require("@pulumi/pulumi/provider/experimental/provider") as { getPulumiComponents(m: object): { name: string }[] };
     const names = getPulumiComponents(components).map((c) => c.name);
-    assert.deepEqual([...names].sort(), ["ConnectorCrds", "ConnectorIdentity", "EventHubsKafka", "EventHubsRoleAssignments", "KafkaConnector", "MqttKafkaBridge"]);
+    assert.deepEqual([...names].sort(), ["ConnectorCrds", "ConnectorIdentity", "ConnectorOperator", "EventHubsKafka", "EventHubsRoleAssignments", "KafkaConnector", "MqttKafkaBridge"]);
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as object;
     // Point the analyzer at the TypeScript entry directly; the published entry is compiled JS.
     const result = new Analyzer(ROOT, "mqtt-kafka-connector", { ...pkg, main: "components/index.js", exports: undefined }, new Set(names)).analyze();
@@ -43,6 +43,7 @@ describe("multi-language schema (PulumiPlugin.yaml)", function () {
       LogLevel: [...LOG_LEVELS],
       PartitionStrategy: [...PARTITION_STRATEGIES],
       SaslType: [...SASL_TYPES],
+      WorkloadManager: ["pulumi", "operator"],
     });
     assert.deepEqual(result.components["MqttKafkaBridge"]!.inputs["kafkaConnection"]?.$ref, "#/types/mqtt-kafka-connector:index:KafkaConnectionArgs");
   });
