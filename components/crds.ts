@@ -110,7 +110,10 @@ function structuralNode(node: Record<string, unknown>): JsonSchema {
 // CEL rules mirroring connector/config/validate.ts semanticProblems. The apiserver multiplies a
 // rule's estimated cost by list sizes, so `routes` has a maxItems and route names a maxLength;
 // rules the connector checks at startup that CEL cannot state cheaply (MQTT filter syntax, a
-// dead-letter topic matched by its own filter) stay with the connector.
+// dead-letter topic matched by its own filter, a kafkaToMqtt mqttTopic template: up to 65535
+// characters in up to 256 routes is more than the apiserver's cost budget for a regex) stay with
+// the connector, which reports them with their field paths (and a custom resource source keeps
+// running the last accepted generation).
 const EVENT_HUBS_HOST = `(?i)${EVENT_HUBS_ENDPOINT_PATTERN}`;
 
 export const CONNECTOR_CEL_RULES: Record<string, CelRule[]> = {
@@ -136,7 +139,31 @@ export const CONNECTOR_CEL_RULES: Record<string, CelRule[]> = {
 /** A route's name, whichever direction it is. */
 const ROUTE_NAME = (v: string) => `(has(${v}.mqttToKafka) ? ${v}.mqttToKafka.name : has(${v}.kafkaToMqtt) ? ${v}.kafkaToMqtt.name : '')`;
 
+/** Text for a single-quoted CEL string literal: backslashes doubled. */
+const celString = (s: string): string => s.replace(/\\/g, "\\\\");
+/** A templated mqttToKafka kafkaTopic: legal Kafka characters outside `${inputTopic}` and `${inputTopic.N}` placeholders. */
+const KAFKA_TOPIC_TEMPLATE_CEL = "^([A-Za-z0-9._-]|\\$\\{inputTopic(\\.[1-9][0-9]{0,4})?\\})+$";
+/** A kafkaKey after `$${` escapes are replaced: every other `${` opens an mqttToKafka placeholder. */
+const KAFKA_KEY_TEMPLATE_CEL = "^([^$]|\\$[^{]|\\$$|\\$\\{inputTopic(\\.[1-9][0-9]{0,4})?\\})*$";
+
 export const TOPIC_MAP_CEL_RULES: Record<string, CelRule[]> = {
+  "spec.routes[].mqttToKafka": [
+    {
+      rule: `self.kafkaTopic.matches('${celString(KAFKA_TOPIC_TEMPLATE_CEL)}')`,
+      message: "kafkaTopic: a template may use only ${inputTopic} and ${inputTopic.N} (levels count from 1), and outside them only letters, digits, '.', '_' and '-'",
+      fieldPath: ".kafkaTopic",
+    },
+    {
+      rule: "!has(self.kafkaTopics) || self.kafkaTopic.contains('${')",
+      message: "kafkaTopics is only used with a templated kafkaTopic (one with ${inputTopic} or ${inputTopic.N})",
+      fieldPath: ".kafkaTopics",
+    },
+    {
+      rule: `!has(self.kafkaKey) || self.kafkaKey.replace('$\${', '_').matches('${celString(KAFKA_KEY_TEMPLATE_CEL)}')`,
+      message: "kafkaKey: a template may use only ${inputTopic} and ${inputTopic.N} (levels count from 1); write $${ for a literal ${",
+      fieldPath: ".kafkaKey",
+    },
+  ],
   spec: [
     {
       rule: `self.routes.all(r, self.routes.exists_one(q, ${ROUTE_NAME("q")} == ${ROUTE_NAME("r")}))`,
@@ -148,6 +175,11 @@ export const TOPIC_MAP_CEL_RULES: Record<string, CelRule[]> = {
       message: "partitionKeyProperty is required when partitionStrategy is property, and only allowed then",
       fieldPath: ".partitionKeyProperty",
     },
+    {
+      rule: "!has(self.partitionStrategy) || self.partitionStrategy == 'default' || self.routes.all(r, !has(r.mqttToKafka) || !has(r.mqttToKafka.kafkaKey))",
+      message: "mqttToKafka.kafkaKey sets the record key and so the partition; it combines only with partitionStrategy default",
+      fieldPath: ".routes",
+    },
   ],
 };
 
@@ -158,7 +190,10 @@ function attachRules(root: JsonSchema, rules: Record<string, CelRule[]>): void {
   for (const [path, list] of Object.entries(rules)) {
     let node: JsonSchema = root;
     for (const segment of path.split(".")) {
-      const next = schemaProperties(node)[segment];
+      // `name[]`: the items of the array `name`.
+      const field = segment.replace(/\[\]$/, "");
+      let next: JsonSchema | undefined = schemaProperties(node)[field];
+      if (next && segment !== field) next = isRecord(next["items"]) ? (next["items"] as JsonSchema) : undefined;
       if (!next) throw new Error(`CEL rule path ${path}: no property ${segment} in the schema`);
       node = next;
     }

@@ -108,7 +108,7 @@ export class EventHubsKafka extends pulumi.ComponentResource {
     });
     let hubs: HubUsage[] = [];
     try {
-      hubs = hubsFromRoutes(topicMap.spec.routes.map((r) => ({ ...r })));
+      hubs = hubsFromRoutes(topicMap.spec.routes.map((r) => ({ ...r })), { requireTopicLists: true });
     } catch (e) {
       fail((e as Error).message);
     }

@@ -34,7 +34,7 @@ export class EventHubsRoleAssignments extends pulumi.ComponentResource {
     const component = `EventHubsRoleAssignments ${JSON.stringify(name)}`;
     let plan;
     try {
-      plan = planRoleAssignments(hubsFromRoutes(args.topicMap.routes ?? []), args.namespaceScope === true);
+      plan = planRoleAssignments(hubsFromRoutes(args.topicMap.routes ?? [], { requireTopicLists: true }), args.namespaceScope === true);
     } catch (e) {
       throw new InvalidArgsError(component, (e as Error).message);
     }

@@ -3,7 +3,7 @@
  * Event Hubs has no topic auto-creation, so the hubs are exactly the distinct route topics.
  */
 
-import { kafkaTopicUsage, routeBody, type RouteShape } from "../connector/config/routes";
+import { kafkaTopicUsage, openTemplateRoutes, routeBody, type RouteShape } from "../connector/config/routes";
 
 /** The part of a route this module needs; both the args and the validated spec fit it. */
 export type RouteTopics = RouteShape;
@@ -41,14 +41,31 @@ export function namespaceNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+export interface HubsOptions {
+  /**
+   * Event Hubs: a templated mqttToKafka kafkaTopic must list its topics in kafkaTopics, since every
+   * hub must exist (and be authorized) before a message names it. Own Kafka clusters need no list.
+   */
+  requireTopicLists?: boolean;
+}
+
 /**
- * The distinct Kafka topics of the routes (including Kafka dead-letter topics), in order of first
- * use, with the routes using each.
+ * The distinct Kafka topics of the routes (including Kafka dead-letter topics, and the kafkaTopics
+ * of templated and multi-topic routes), in order of first use, with the routes using each.
  * Throws when a topic cannot be an event hub name, naming the route, or when two topics differ
- * only by case (Kafka tells them apart, Event Hubs does not).
+ * only by case (Kafka tells them apart, Event Hubs does not), and with `requireTopicLists` when
+ * a templated route does not list its topics.
  */
-export function hubsFromRoutes(routes: readonly RouteTopics[]): HubUsage[] {
+export function hubsFromRoutes(routes: readonly RouteTopics[], opts: HubsOptions = {}): HubUsage[] {
   const problems = routes.flatMap((r, i) => (routeBody(r) ? [] : [`routes[${i}]: set exactly one of mqttToKafka or kafkaToMqtt`]));
+  if (opts.requireTopicLists) {
+    for (const o of openTemplateRoutes(routes)) {
+      problems.push(
+        `${o.field}: required on Event Hubs, since route ${JSON.stringify(o.route)} has a templated kafkaTopic (${JSON.stringify(o.template)}): ` +
+          "event hubs must exist before a message names one, so list every topic the template may produce and each becomes a hub with its Data Sender role",
+      );
+    }
+  }
   const byLower = new Map<string, { topic: string; route: string }>();
   const hubs: HubUsage[] = [];
   for (const { topic, users } of kafkaTopicUsage(routes)) {

@@ -398,7 +398,10 @@ export type PartitionStrategy = (typeof PartitionStrategy)[keyof typeof Partitio
 export interface RouteArgs {
   /** Route from MQTT to Kafka. */
   mqttToKafka?: MqttToKafkaRouteArgs;
-  /** Route from Kafka to MQTT. */
+  /**
+   * Route from Kafka to MQTT.
+   * Set exactly one of: `kafkaTopic`, `kafkaTopics`.
+   */
   kafkaToMqtt?: KafkaToMqttRouteArgs;
 }
 
@@ -412,10 +415,17 @@ export interface MqttToKafkaRouteArgs {
   /** MQTT topic filter; `+` and `#` wildcards allowed. */
   mqttTopic: string;
   /**
-   * Kafka topic (event hub) to produce to.
-   * Must match `^[A-Za-z0-9._-]{1,249}$`.
+   * Kafka topic (event hub) to produce to, or a template of one over the MQTT topic: `${inputTopic}`, `${inputTopic.N}` (its N-th level from 1).
+   * Must match `^(?:[A-Za-z0-9._-]|\$\{[^{}]*\})+$`.
    */
   kafkaTopic: string;
+  /**
+   * With a templated kafkaTopic: the topics the route may produce to. A message whose topic is not listed is dead-lettered; the Pulumi components create and authorize exactly these event hubs.
+   * At least 1 item(s).
+   */
+  kafkaTopics?: string[];
+  /** Template of the record key over the MQTT topic (`${inputTopic}`, `${inputTopic.N}`), e.g. `${inputTopic.2}`. With partitionStrategy `default` (the only one it combines with) the key also picks the partition. */
+  kafkaKey?: string;
   /**
    * Acknowledgements required from Kafka: zero (0), one (1) or all (-1).
    * One of: `zero`, `one`, `all`. Default: `"all"`.
@@ -471,7 +481,10 @@ export interface DeadLetterArgs {
   mqttTopic?: string;
 }
 
-/** Route from Kafka to MQTT. */
+/**
+ * Route from Kafka to MQTT.
+ * Set exactly one of: `kafkaTopic`, `kafkaTopics`.
+ */
 export interface KafkaToMqttRouteArgs {
   /**
    * Unique name of the route.
@@ -482,8 +495,13 @@ export interface KafkaToMqttRouteArgs {
    * Kafka topic (event hub) to consume.
    * Must match `^[A-Za-z0-9._-]{1,249}$`.
    */
-  kafkaTopic: string;
-  /** MQTT topic to publish to (no wildcards). */
+  kafkaTopic?: string;
+  /**
+   * Kafka topics (event hubs) to consume, instead of kafkaTopic; one consumer group covers them all.
+   * At least 1 item(s).
+   */
+  kafkaTopics?: string[];
+  /** MQTT topic to publish to (no wildcards), or a template of one over the record: `${inputTopic}` (its Kafka topic), `${key}`, `${header.NAME}`, `${partition}`, e.g. `devices/${key}/commands`. `$${` is a literal `${`. */
   mqttTopic: string;
   /** Kafka consumer group; defaults to the route name. */
   consumerGroupId?: string;

@@ -8,7 +8,7 @@ import { Writable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import type { ConnectorConfig } from "./config/load";
-import { connectorTopics } from "./config/routes";
+import { connectorTopics, openTemplateRoutes } from "./config/routes";
 import { routeSubscription, describeSubscription } from "./config/subscription";
 import { kafkaPortSettings, mqttPortSettings, type PortUse } from "./ports/factory";
 import { KafkaJsPort } from "./ports/kafka/port";
@@ -81,6 +81,12 @@ async function checkKafka(config: ConnectorConfig, use: PortUse, timeoutMs: numb
     for (const [t, keys] of users) {
       const n = found.get(t);
       add(n !== undefined, `Kafka topic ${t}`, n !== undefined ? `${n} partition(s), used by ${keys.join(", ")}` : `does not exist (used by ${keys.join(", ")}); create it, the connector never does`);
+    }
+    // A templated kafkaTopic without kafkaTopics names its topics only per message: nothing to resolve here.
+    for (const m of config.topicMaps) {
+      for (const o of openTemplateRoutes(m.spec.routes)) {
+        add(true, `Kafka topics of ${m.metadata.name}/${o.route}`, `templated (${o.template}) without kafkaTopics: each message's topic is looked up when first met, and one that does not exist is dead-lettered; list them in kafkaTopics to have them checked here`);
+      }
     }
   } catch (e) {
     add(false, "Kafka connection", `${endpoint}: ${(e as Error).message}${errors.length ? ` — ${errors.at(-1)}` : ""}`);

@@ -6,8 +6,18 @@ import type { KafkaConnectorTopicMapResource, KafkaToMqttRoute, MqttToKafkaRoute
 
 export type Direction = "mqttToKafka" | "kafkaToMqtt";
 
+/** The Kafka topic fields of a route, in either direction. */
+export interface RouteTopicFields {
+  name: string;
+  /** A topic; for mqttToKafka possibly a template (`${...}`). kafkaToMqtt routes set it or kafkaTopics. */
+  kafkaTopic?: string;
+  /** mqttToKafka: the topics a templated kafkaTopic may produce to. kafkaToMqtt: the topics it consumes. */
+  kafkaTopics?: readonly string[];
+  deadLetter?: { kafkaTopic?: string };
+}
+
 /** The part of a route these functions read; the validated spec and the component args both fit it. */
-export interface RouteShape<M = { name: string; kafkaTopic: string; deadLetter?: { kafkaTopic?: string } }, K = M> {
+export interface RouteShape<M = RouteTopicFields, K = M> {
   mqttToKafka?: M;
   kafkaToMqtt?: K;
 }
@@ -64,11 +74,39 @@ export function kafkaTopicUsage<R extends RouteShape>(routes: readonly R[]): Top
     const b = routeBody(route);
     if (!b) return;
     const field = `routes[${i}].${b.direction}`;
-    use(b.body.kafkaTopic, b.body.name, b.direction === "mqttToKafka" ? "produces" : "consumes", `${field}.kafkaTopic`);
+    const how = b.direction === "mqttToKafka" ? "produces" : "consumes";
+    for (const t of routeKafkaTopics(b.body)) use(t.topic, b.body.name, how, `${field}.${t.field}`);
     const dl = b.body.deadLetter?.kafkaTopic;
     if (dl !== undefined) use(dl, b.body.name, "deadLetters", `${field}.deadLetter.kafkaTopic`);
   });
   return [...out.values()];
+}
+
+/** Whether an mqttToKafka kafkaTopic is a template rather than a topic name (a name cannot hold `$`). */
+export function isTopicTemplate(kafkaTopic: string | undefined): boolean {
+  return kafkaTopic !== undefined && kafkaTopic.includes("${");
+}
+
+/**
+ * The Kafka topics a route names, each with its field: its kafkaTopic, or the kafkaTopics list (a
+ * kafkaToMqtt route's sources, or what a templated mqttToKafka kafkaTopic may produce to). A
+ * templated kafkaTopic without a list names none: its topics are known only per message.
+ */
+export function routeKafkaTopics(body: RouteTopicFields): { topic: string; field: string }[] {
+  if (body.kafkaTopics && (body.kafkaTopic === undefined || isTopicTemplate(body.kafkaTopic))) {
+    return body.kafkaTopics.map((topic, j) => ({ topic, field: `kafkaTopics[${j}]` }));
+  }
+  if (body.kafkaTopic !== undefined && !isTopicTemplate(body.kafkaTopic)) return [{ topic: body.kafkaTopic, field: "kafkaTopic" }];
+  return [];
+}
+
+/** mqttToKafka routes whose templated kafkaTopic has no kafkaTopics list, with their field paths. */
+export function openTemplateRoutes<R extends RouteShape>(routes: readonly R[]): { route: string; field: string; template: string }[] {
+  return routes.flatMap((route, i) => {
+    const b = routeBody(route);
+    if (b?.direction !== "mqttToKafka" || !isTopicTemplate(b.body.kafkaTopic) || b.body.kafkaTopics) return [];
+    return [{ route: b.body.name, field: `routes[${i}].mqttToKafka.kafkaTopics`, template: b.body.kafkaTopic! }];
+  });
 }
 
 /** The Kafka topics of a connector's topic maps, each with the `<map>/<route>` keys that use it. */
@@ -86,12 +124,17 @@ export function connectorTopics(maps: readonly KafkaConnectorTopicMapResource[])
 
 /** Whether any route produces to Kafka (an mqttToKafka route, or a Kafka dead-letter topic). */
 export function needsProducer(maps: readonly KafkaConnectorTopicMapResource[]): boolean {
-  return maps.some((m) => kafkaTopicUsage(m.spec.routes).some((u) => u.users.some((x) => x.use !== "consumes")));
+  return connectorRoutes(maps).some((r) => r.direction === "mqttToKafka" || r.body.deadLetter?.kafkaTopic !== undefined);
 }
 
 /** The topics mqttToKafka routes produce to (for their max.message.bytes). */
 export function producedTopics(maps: readonly KafkaConnectorTopicMapResource[]): string[] {
-  return [...new Set(connectorRoutes(maps).flatMap((r) => (r.direction === "mqttToKafka" ? [r.body.kafkaTopic] : [])))];
+  return [...new Set(connectorRoutes(maps).flatMap((r) => (r.direction === "mqttToKafka" ? routeKafkaTopics(r.body).map((t) => t.topic) : [])))];
+}
+
+/** The topics a kafkaToMqtt route consumes. */
+export function consumedTopics(route: KafkaToMqttRoute): string[] {
+  return route.kafkaTopics ? [...route.kafkaTopics] : route.kafkaTopic !== undefined ? [route.kafkaTopic] : [];
 }
 
 /** Names used twice in a list, each as `[index, name, index of its first use]`; undefined entries are skipped. */

@@ -69,6 +69,15 @@ const routeName = Type.String({
 export const MAX_ROUTES_PER_MAP = 256;
 const kafkaTopic = (description: string) =>
   Type.String({ description, pattern: "^[A-Za-z0-9._-]{1,249}$" });
+/** Kafka topics or event hubs listed by name; duplicates are refused (a set in the CRD). */
+export const MAX_LISTED_TOPICS = 1000;
+const kafkaTopicList = (description: string) =>
+  Type.Array(kafkaTopic("Kafka topic (event hub)."), { description, minItems: 1, maxItems: MAX_LISTED_TOPICS, "x-kubernetes-list-type": "set" });
+/**
+ * A Kafka topic name, or a template of one over the MQTT topic (`${inputTopic}`, `${inputTopic.N}`).
+ * The pattern admits placeholders of any name; the connector's validation and a CEL rule name the bad ones.
+ */
+export const KAFKA_TOPIC_TEMPLATE_PATTERN = "^(?:[A-Za-z0-9._-]|\\$\\{[^{}]*\\})+$";
 const qos = (description: string) => withDefault(IntEnum([0, 1] as const, { description }), 1);
 
 /** Extension to the reference resource: where a message goes when it cannot be delivered. */
@@ -90,7 +99,24 @@ const MqttToKafka = Strict(
   {
     name: routeName,
     mqttTopic: Type.String({ description: "MQTT topic filter; `+` and `#` wildcards allowed.", minLength: 1, maxLength: 65535 }),
-    kafkaTopic: kafkaTopic("Kafka topic (event hub) to produce to."),
+    kafkaTopic: Type.String({
+      description: "Kafka topic (event hub) to produce to, or a template of one over the MQTT topic: `${inputTopic}`, `${inputTopic.N}` (its N-th level from 1).",
+      maxLength: 249,
+      pattern: KAFKA_TOPIC_TEMPLATE_PATTERN,
+    }),
+    kafkaTopics: Type.Optional(
+      kafkaTopicList(
+        "With a templated kafkaTopic: the topics the route may produce to. A message whose topic is not listed is dead-lettered; the Pulumi components create and authorize exactly these event hubs.",
+      ),
+    ),
+    kafkaKey: Type.Optional(
+      Type.String({
+        description:
+          "Template of the record key over the MQTT topic (`${inputTopic}`, `${inputTopic.N}`), e.g. `${inputTopic.2}`. With partitionStrategy `default` (the only one it combines with) the key also picks the partition.",
+        minLength: 1,
+        maxLength: 1024,
+      }),
+    ),
     kafkaAcks: withDefault(StringEnum(KAFKA_ACKS, { description: "Acknowledgements required from Kafka: zero (0), one (1) or all (-1)." }), "all"),
     qos: qos("QoS of the MQTT subscription."),
     sharedSubscription: Type.Optional(
@@ -113,13 +139,19 @@ const MqttToKafka = Strict(
 const KafkaToMqtt = Strict(
   {
     name: routeName,
-    kafkaTopic: kafkaTopic("Kafka topic (event hub) to consume."),
-    mqttTopic: Type.String({ description: "MQTT topic to publish to (no wildcards).", minLength: 1, maxLength: 65535 }),
+    kafkaTopic: Type.Optional(kafkaTopic("Kafka topic (event hub) to consume.")),
+    kafkaTopics: Type.Optional(kafkaTopicList("Kafka topics (event hubs) to consume, instead of kafkaTopic; one consumer group covers them all.")),
+    mqttTopic: Type.String({
+      description:
+        "MQTT topic to publish to (no wildcards), or a template of one over the record: `${inputTopic}` (its Kafka topic), `${key}`, `${header.NAME}`, `${partition}`, e.g. `devices/${key}/commands`. `$${` is a literal `${`.",
+      minLength: 1,
+      maxLength: 65535,
+    }),
     consumerGroupId: Type.Optional(Type.String({ description: "Kafka consumer group; defaults to the route name.", minLength: 1, maxLength: 255 })),
     qos: qos("QoS of the MQTT publish. With 1 the offset is committed only after the PUBACK."),
     deadLetter: Type.Optional(DeadLetter),
   },
-  { description: "Route from Kafka to MQTT." },
+  { description: "Route from Kafka to MQTT.", ...exactlyOneOf(["kafkaTopic", "kafkaTopics"]) },
 );
 
 export const Route = Type.Object(

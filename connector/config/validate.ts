@@ -10,6 +10,7 @@ import {
 } from "./schema";
 import type { ConfigProblem } from "../core/errors";
 import { topicFilterProblem, topicNameProblem, topicMatches } from "../core/topic-filter";
+import { kafkaToMqttTemplateProblems, mqttToKafkaTemplateProblems } from "./templates";
 import { isEventHubs } from "./endpoints";
 import { duplicateNames, routeBody } from "./routes";
 
@@ -93,8 +94,13 @@ export function semanticProblems(resource: ConfigResource, label: string): Confi
     const base = `spec.routes[${i}].${b.direction}`;
     const first = duplicates.get(i);
     if (first !== undefined) problem(`${base}.name`, `got ${show(r.name)}; route names must be unique, already used by spec.routes[${first}]`);
-    const topicProblem = b.direction === "mqttToKafka" ? topicFilterProblem(r.mqttTopic) : topicNameProblem(r.mqttTopic);
-    if (topicProblem) problem(`${base}.mqttTopic`, `got ${show(r.mqttTopic)}; ${topicProblem}`);
+    if (b.direction === "mqttToKafka") {
+      const filterProblem = topicFilterProblem(r.mqttTopic);
+      if (filterProblem) problem(`${base}.mqttTopic`, `got ${show(r.mqttTopic)}; ${filterProblem}`);
+      else for (const p of mqttToKafkaTemplateProblems(b.body, spec.partitionStrategy, spec.partitionKeyProperty)) problem(`${base}.${p.field}`, p.message);
+    } else {
+      for (const p of kafkaToMqttTemplateProblems(b.body)) problem(`${base}.${p.field}`, p.message);
+    }
     if (r.kafkaTopic === "." || r.kafkaTopic === "..") problem(`${base}.kafkaTopic`, `got ${show(r.kafkaTopic)}; not a valid Kafka topic name`);
     const dl = r.deadLetter;
     if (dl?.mqttTopic !== undefined) {
@@ -106,6 +112,8 @@ export function semanticProblems(resource: ConfigResource, label: string): Confi
     }
     if (dl?.kafkaTopic !== undefined && dl.kafkaTopic === r.kafkaTopic) {
       problem(`${base}.deadLetter.kafkaTopic`, `got ${show(dl.kafkaTopic)}; the dead-letter topic must differ from the route's kafkaTopic`);
+    } else if (dl?.kafkaTopic !== undefined && r.kafkaTopics?.includes(dl.kafkaTopic)) {
+      problem(`${base}.deadLetter.kafkaTopic`, `got ${show(dl.kafkaTopic)}; the dead-letter topic must differ from the route's kafkaTopics`);
     }
   });
   return out;

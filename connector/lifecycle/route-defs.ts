@@ -7,7 +7,8 @@ import type { Logger } from "../logger";
 import type { ConnectorMetrics } from "../metrics";
 import type { ConnectorPorts } from "../ports/factory";
 import type { KafkaProducerPort } from "../ports/types";
-import { loopCapableRoutes } from "../routes/loop-guard";
+import { loopMarkings, type LoopMarking } from "../routes/loop-guard";
+import { consumedTopics, isTopicTemplate, routeKafkaTopics } from "../config/routes";
 import { MqttToKafkaPipeline } from "../routes/mqtt-to-kafka";
 import { KafkaToMqttPipeline } from "../routes/kafka-to-mqtt";
 import type { Pipeline } from "../routes/pipeline";
@@ -23,17 +24,23 @@ export interface RouteDef extends RouteState {
   route: ConnectorRoute;
   /** Whether a kafkaToMqtt route must mark its messages (one of our mqttToKafka filters matches its topic). */
   markLoops: boolean;
+  /** For a templated kafkaToMqtt topic: the filters a filled topic is checked against before it is marked. */
+  loopFilters?: string[];
 }
 
 /** Each route of the maps with what decides whether a running one must be restarted. */
 export function routeDefs(connector: KafkaConnectorResource, maps: KafkaConnectorTopicMapResource[]): Map<string, RouteDef> {
-  const loops = loopCapableRoutes(maps);
+  const loops = loopMarkings(maps);
   return new Map(
     connectorRoutes(maps).map((r) => {
       const { routes: _routes, kafkaConnectorRef: _ref, ...shared } = r.map.spec;
       const filter = r.direction === "mqttToKafka" ? routeSubscription(r.body, connector.metadata.name, connector.spec.instances).filter : undefined;
-      const markLoops = loops.has(r.body.name);
-      return [r.key, { route: r, markLoops, filter, fingerprint: JSON.stringify({ route: r.route, shared, markLoops, filter }) }];
+      const marking: LoopMarking = (r.direction === "kafkaToMqtt" && loops.get(r.body.name)) || { mark: "never" };
+      const markLoops = marking.mark !== "never";
+      // A templated route's filters are part of what it runs with: a change to them restarts it.
+      const loopFilters = marking.mark === "matching" ? marking.under : undefined;
+      const fingerprint = JSON.stringify({ route: r.route, shared, markLoops, filter, ...(loopFilters ? { loopFilters } : {}) });
+      return [r.key, { route: r, markLoops, ...(loopFilters ? { loopFilters } : {}), filter, fingerprint }];
     }),
   );
 }
@@ -41,10 +48,12 @@ export function routeDefs(connector: KafkaConnectorResource, maps: KafkaConnecto
 /** One line per route for the start-up log. */
 export function describeRoute(d: RouteDef, connector: KafkaConnectorResource): string {
   const { direction, body: b, key } = d.route;
-  if (direction === "kafkaToMqtt") return `${key}: kafka ${b.kafkaTopic} -> mqtt ${b.mqttTopic} (qos ${b.qos})`;
+  if (direction === "kafkaToMqtt") return `${key}: kafka ${consumedTopics(b).join(", ")} -> mqtt ${b.mqttTopic} (qos ${b.qos})`;
   const { instances } = connector.spec;
   const how = describeSubscription(routeSubscription(b, connector.metadata.name, instances), instances);
-  return `${key}: mqtt ${b.mqttTopic} -> kafka ${b.kafkaTopic} (qos ${b.qos}, acks ${b.kafkaAcks}; ${how})`;
+  const to = !isTopicTemplate(b.kafkaTopic) ? b.kafkaTopic : `${b.kafkaTopic} (${b.kafkaTopics ? `one of ${b.kafkaTopics.join(", ")}` : "any existing topic"})`;
+  const key2 = b.kafkaKey !== undefined ? `, key ${b.kafkaKey}` : "";
+  return `${key}: mqtt ${b.mqttTopic} -> kafka ${to} (qos ${b.qos}, acks ${b.kafkaAcks}${key2}; ${how})`;
 }
 
 export interface PipelineContext {
@@ -68,13 +77,17 @@ export function createPipeline(def: RouteDef, ctx: PipelineContext): Pipeline {
   const common = { key: r.key, instanceIndex: rt.instanceIndex, clientIdPrefix: ctx.clientIdPrefix, sessionExpirySeconds: rt.sessionExpirySeconds, partitionCount: ctx.topics.partitionCount };
   const metrics = ctx.metrics.route(r.body.name, r.direction);
   if (r.direction === "mqttToKafka") {
-    const limit = ctx.topics.maxMessageBytes(r.body.kafkaTopic);
+    // A templated route's batches hold several topics: they stay under the smallest limit known.
+    const limits = routeKafkaTopics(r.body).flatMap((t) => ctx.topics.maxMessageBytes(t.topic) ?? []);
+    const limit = limits.length ? Math.min(...limits) : undefined;
+    const templated = isTopicTemplate(r.body.kafkaTopic);
     return new MqttToKafkaPipeline(r.body, r.map.spec, ctx.ports.mqtt, ctx.producer(), {
       ...common,
       receiveMaximum: rt.receiveMaximum,
       maxBufferedBytes: rt.maxBufferedBytes,
       hash: ctx.ports.hash,
-      ...(limit !== undefined ? { topicMaxMessageBytes: limit } : {}),
+      ...(limit !== undefined && !templated ? { topicMaxMessageBytes: limit } : {}),
+      ...(templated ? { maxMessageBytesOf: (t: string) => ctx.topics.maxMessageBytes(t), topicStatus: ctx.topics.status, lookupTopic: ctx.topics.lookup } : {}),
       origin: ctx.origin,
       leaveSharedOnStop: rt.leaveSharedOnStop,
       subscription: routeSubscription(r.body, ctx.connector.metadata.name, ctx.connector.spec.instances),
@@ -86,6 +99,7 @@ export function createPipeline(def: RouteDef, ctx: PipelineContext): Pipeline {
     maxInFlight: rt.kafkaToMqttMaxInFlight,
     connections: rt.kafkaToMqttConnections,
     ...(def.markLoops ? { markOrigin: ctx.origin } : {}),
+    ...(def.loopFilters ? { markOnlyUnder: def.loopFilters } : {}),
     producer: ctx.producer,
     metrics,
   }, log);

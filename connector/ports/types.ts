@@ -65,6 +65,8 @@ export interface MqttPort {
 }
 
 export interface OutboundRecord {
+  /** The record's topic when it differs from the request's (a templated route's request spans topics). */
+  topic?: string;
   key: Buffer | null;
   value: Buffer;
   partition: number;
@@ -73,6 +75,7 @@ export interface OutboundRecord {
 }
 
 export interface ProduceRequest {
+  /** The topic of every record that names none. */
   topic: string;
   acks: 0 | 1 | -1;
   compression: Compression;
@@ -123,7 +126,7 @@ export interface KafkaConsumerPort {
 export interface KafkaPort {
   producer(): KafkaProducerPort;
   /** `onCrash` hears of every crash; the consumer restarts itself after each. */
-  consumer(groupId: string, topic: string, onCrash?: (error: ConnectorError) => void): KafkaConsumerPort;
+  consumer(groupId: string, topics: string | readonly string[], onCrash?: (error: ConnectorError) => void): KafkaConsumerPort;
   /** Partition counts, failing with KAFKA_TOPIC_MISSING for topics that do not exist. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
   /** Partition counts of the topics that exist; the others are absent. */

@@ -15,6 +15,7 @@ export interface SendItem {
 }
 
 export interface KafkaSenderTarget<T extends SendItem> {
+  /** The route's topic: records with a topic of their own (a templated route) go there instead. */
   topic: string;
   acks: 0 | 1 | -1;
   compression: Compression;
@@ -75,18 +76,19 @@ export class KafkaSender<T extends SendItem> {
     const bad = items[0];
     if (!bad) return;
     const reason = e.reason ?? e.message;
-    this.log.error({ kafkaTopic: this.target.topic, reason, bytes: bad.bytes }, "Kafka rejected a record");
+    this.log.error({ kafkaTopic: bad.record.topic ?? this.target.topic, reason, bytes: bad.bytes }, "Kafka rejected a record");
     this.target.refused(bad, reason);
   }
 }
 
-/** Items grouped by target partition, each group in arrival order. */
+/** Items grouped by target topic and partition, each group in arrival order. */
 function groupByPartition<T extends SendItem>(items: T[]): T[][] {
-  const groups = new Map<number, T[]>();
+  const groups = new Map<string, T[]>();
   for (const p of items) {
-    const g = groups.get(p.record.partition);
+    const id = `${p.record.topic ?? ""}\u0000${p.record.partition}`;
+    const g = groups.get(id);
     if (g) g.push(p);
-    else groups.set(p.record.partition, [p]);
+    else groups.set(id, [p]);
   }
   return [...groups.values()];
 }

@@ -12,6 +12,9 @@ import { CoalescedCounters } from "./coalesced-counters";
 import { MAX_BATCH_BYTES, mqttClientId, publishPacketSize } from "./limits";
 import { Outcomes, type UndeliverableKind } from "./outcomes";
 import { emptyStats, type Pipeline, type PipelineStats } from "./pipeline";
+import { consumedTopics } from "../config/routes";
+import { topicMatches } from "../core/topic-filter";
+import { compileTemplate, filledMqttTopicProblem, renderTemplate, show, TemplateMiss, type Template } from "../core/template";
 
 export interface KafkaToMqttOptions {
   /** `<topic map>/<route>`. */
@@ -29,6 +32,11 @@ export interface KafkaToMqttOptions {
   connections: number;
   /** Set when an mqttToKafka filter of this connector matches our MQTT topic: mark messages to break loops. */
   markOrigin?: string;
+  /**
+   * A templated MQTT topic: mark only messages whose filled topic one of these filters matches (the
+   * connector's mqttToKafka filters that a filling could match). Without it every message is marked.
+   */
+  markOnlyUnder?: readonly string[];
   /** Needed only for a Kafka dead-letter topic. */
   producer?: () => KafkaProducerPort;
   partitionCount: (topic: string) => number;
@@ -59,8 +67,18 @@ export class KafkaToMqttPipeline implements Pipeline {
   private consumer: KafkaConsumerPort | undefined;
   private running = false;
   private readonly counts: CoalescedCounters<"in" | "bytesIn" | "out" | "bytesOut">;
-  /** UTF-8 length of the route's MQTT topic, for the packet size estimate. */
+  /** The Kafka topics consumed. */
+  readonly topics: readonly string[];
+  /** The MQTT topic when it is fixed (a template without placeholders is its unescaped text). */
+  private readonly fixedTopic: string | undefined;
+  /** The MQTT topic template, compiled once, when it has placeholders. */
+  private readonly template: Template | undefined;
+  /** UTF-8 length of the fixed MQTT topic, for the packet size estimate. */
   private readonly topicBytes: number;
+  /** Several source topics: each topic-partition gets a connection on first sight, round robin. */
+  private readonly laneOf = new Map<string, Lane>();
+  /** Filled topics already checked against markOnlyUnder (bounded). */
+  private readonly loopChecked = new Map<string, boolean>();
 
   constructor(
     readonly route: KafkaToMqttRoute,
@@ -72,7 +90,11 @@ export class KafkaToMqttPipeline implements Pipeline {
   ) {
     const m = opts.metrics;
     this.counts = new CoalescedCounters({ in: m.messagesIn, bytesIn: m.bytesIn, out: m.messagesOut, bytesOut: m.bytesOut });
-    this.topicBytes = Buffer.byteLength(route.mqttTopic);
+    this.topics = consumedTopics(route);
+    const t = compileTemplate(route.mqttTopic, "kafkaToMqtt");
+    this.template = t.fixed ? undefined : t;
+    this.fixedTopic = t.fixed ? t.parts.join("") : undefined;
+    this.topicBytes = Buffer.byteLength(this.fixedTopic ?? "");
     this.outcomes = new Outcomes(this.stats, m);
   }
 
@@ -103,15 +125,29 @@ export class KafkaToMqttPipeline implements Pipeline {
     return n;
   }
 
-  /** How many connections: the option, but never more than the source topic has partitions. */
+  /** How many connections: the option, but never more than the source topics have partitions. */
   private laneCount(): number {
-    let partitions = 1;
-    try {
-      partitions = this.opts.partitionCount(this.route.kafkaTopic);
-    } catch {
-      // no metadata yet: one connection; the count only matters for spreading load
+    let partitions = 0;
+    for (const topic of this.topics) {
+      try {
+        partitions += this.opts.partitionCount(topic);
+      } catch {
+        partitions += 1; // no metadata yet; the count only matters for spreading load
+      }
     }
     return Math.max(1, Math.min(this.opts.connections, partitions));
+  }
+
+  /** A partition always goes out on the same connection, so its order holds. */
+  private laneFor(topic: string, partition: number): Lane | undefined {
+    if (this.topics.length === 1) return this.lanes[partition % this.lanes.length];
+    const id = `${topic}\u0000${partition}`;
+    let lane = this.laneOf.get(id);
+    if (!lane) {
+      lane = this.lanes[this.laneOf.size % this.lanes.length];
+      if (lane) this.laneOf.set(id, lane);
+    }
+    return lane;
   }
 
   async start(): Promise<void> {
@@ -135,15 +171,15 @@ export class KafkaToMqttPipeline implements Pipeline {
       maxBytes: MAX_BATCH_BYTES,
       log: this.log,
     });
-    this.consumer = this.kafka.consumer(this.groupId, this.route.kafkaTopic, () => this.opts.metrics.error("consumer_crash"));
+    this.consumer = this.kafka.consumer(this.groupId, this.topics, () => this.opts.metrics.error("consumer_crash"));
     await this.consumer.connect();
     this.running = true;
     await this.consumer.run((b) => this.onBatch(b));
-    this.log.info({ groupId: this.groupId, mqttTopic: this.route.mqttTopic, connections: n }, "route consuming");
+    this.log.info({ groupId: this.groupId, kafkaTopics: this.topics, mqttTopic: this.route.mqttTopic, connections: n }, "route consuming");
   }
 
   private async onBatch(batch: ConsumerBatch): Promise<void> {
-    const lane = this.lanes[batch.partition % this.lanes.length];
+    const lane = this.laneFor(batch.topic, batch.partition);
     if (!lane) return;
     const { publisher, window } = lane;
     window.setLimit(Math.min(this.opts.maxInFlight, publisher.sendQuota));
@@ -203,13 +239,19 @@ export class KafkaToMqttPipeline implements Pipeline {
         props.messageExpiryInterval = left;
       }
     }
-    if (this.opts.markOrigin) props.userProperties = { ...props.userProperties, [ORIGIN_PROPERTY]: this.opts.markOrigin };
     const payload = r.value ?? Buffer.alloc(0);
-    const problem = this.precheck(publisher, payload, props);
+    let topic = this.fixedTopic;
+    if (topic === undefined) {
+      const filled = this.fill(r);
+      if (filled instanceof TemplateMiss) return this.deadLetter(r, payload, "unroutable", `unroutable: ${filled.reason}`);
+      topic = filled;
+    }
+    if (this.opts.markOrigin && this.loops(topic)) props.userProperties = { ...props.userProperties, [ORIGIN_PROPERTY]: this.opts.markOrigin };
+    const problem = this.precheck(publisher, payload, props, topic);
     if (problem) return this.deadLetter(r, payload, problem.kind, problem.reason);
     try {
       // QoS 0 resolves once written, so its offset is committed without waiting for the broker.
-      await publisher.publish(this.route.mqttTopic, payload, this.route.qos, props);
+      await publisher.publish(topic, payload, this.route.qos, props);
       this.stats.delivered++;
       this.counts.add("out", 1);
       this.counts.add("bytesOut", payload.length);
@@ -225,10 +267,32 @@ export class KafkaToMqttPipeline implements Pipeline {
     }
   }
 
+  /** The MQTT topic the template makes of this record, or why it cannot be filled or used. */
+  private fill(r: ConsumedRecord): string | TemplateMiss {
+    const t = this.template!;
+    const filled = renderTemplate(t, { inputTopic: r.topic, key: r.key, headers: r.headers, partition: r.partition });
+    if (filled instanceof TemplateMiss) return filled;
+    const p = filledMqttTopicProblem(filled, t);
+    return p ? new TemplateMiss(`${p}: ${show(filled)} from ${JSON.stringify(t.source)}`) : filled;
+  }
+
+  /** Whether a message to `topic` could come back through one of this connector's mqttToKafka filters. */
+  private loops(topic: string): boolean {
+    const under = this.opts.markOnlyUnder;
+    if (!under) return true;
+    let hit = this.loopChecked.get(topic);
+    if (hit === undefined) {
+      hit = under.some((f) => topicMatches(f, topic));
+      if (this.loopChecked.size >= 10_000) this.loopChecked.clear();
+      this.loopChecked.set(topic, hit);
+    }
+    return hit;
+  }
+
   /** Problems the broker would answer with a refusal or, worse, by dropping the connection. */
-  private precheck(publisher: MqttPublisher, payload: Buffer, props: MqttProperties): { kind: UndeliverableKind; reason: string } | undefined {
+  private precheck(publisher: MqttPublisher, payload: Buffer, props: MqttProperties, topic: string): { kind: UndeliverableKind; reason: string } | undefined {
     if (props.payloadFormatIndicator && !isUtf8(payload)) return { kind: "invalid", reason: "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8" };
-    const size = publishPacketSize(payload, this.topicBytes, props);
+    const size = publishPacketSize(payload, this.fixedTopic !== undefined ? this.topicBytes : Buffer.byteLength(topic), props);
     if (size > publisher.maxPacketSize) return { kind: "oversize", reason: `oversize: about ${size} bytes as an MQTT packet, the broker's maximum is ${publisher.maxPacketSize}` };
     return undefined;
   }

@@ -15,6 +15,9 @@ import { HELD_MESSAGE_OVERHEAD, MAX_BATCH_BYTES, RECORD_BATCH_HEADER, mqttClient
 import { KafkaSender } from "./kafka-sender";
 import { Outcomes, type UndeliverableKind } from "./outcomes";
 import { emptyStats, type Pipeline, type PipelineStats } from "./pipeline";
+import { isTopicTemplate } from "../config/routes";
+import { compileTemplate, kafkaTopicNameProblem, renderTemplate, show, TemplateMiss, type Template, type TemplateInput } from "../core/template";
+import type { TopicStatus } from "../lifecycle/topic-metadata";
 
 export const ACKS: Record<KafkaAcks, 0 | 1 | -1> = { zero: 0, one: 1, all: -1 };
 
@@ -35,6 +38,12 @@ export interface MqttToKafkaOptions {
    * connector keeps batches under it and dead-letters a larger record before sending anything.
    */
   topicMaxMessageBytes?: number;
+  /** A templated kafkaTopic: each topic's max.message.bytes where known (records and per-topic batch shares stay under it). */
+  maxMessageBytesOf?: (topic: string) => number | undefined;
+  /** A templated kafkaTopic: what is known of a topic (partitions, "missing", or undefined: look it up). */
+  topicStatus?: (topic: string) => TopicStatus;
+  /** A templated kafkaTopic: looks a topic up; undefined when it could not be (stopping). */
+  lookupTopic?: (topic: string) => Promise<TopicStatus>;
   /** This connector's identity; messages it published itself carry it and are never bridged back. */
   origin: string;
   /** Shared-subscription clients unsubscribe and end their sessions on stop, so no share is stranded. */
@@ -58,6 +67,12 @@ interface Pending {
   bytes: number;
   message: InboundMqttMessage;
 }
+
+/** Where a templated route sends one MQTT topic's messages, or why it cannot. Cached per MQTT topic. */
+type Resolution = { topic: string; key: Buffer | null } | TemplateMiss;
+
+/** MQTT topics whose resolution is cached per route; the cache starts over when full. */
+const RESOLUTION_CACHE = 10_000;
 
 /**
  * One mqttToKafka route: N MQTT subscriptions feeding one batcher and one Kafka send at a time.
@@ -85,6 +100,16 @@ export class MqttToKafkaPipeline implements Pipeline {
   private readonly poisonInFlight = new Set<Promise<void>>();
   private lastMessageAt = 0;
   private readonly counts: CoalescedCounters<"messages" | "bytes">;
+  /** kafkaTopic and kafkaKey compiled once, when they are templates. */
+  private readonly topicTemplate: Template | undefined;
+  private readonly keyTemplate: Template | undefined;
+  private readonly allowed: ReadonlySet<string> | undefined;
+  private readonly resolved = new Map<string, Resolution>();
+  /** Messages waiting for a topic's lookup, per Kafka topic, in arrival order. */
+  private readonly waiting = new Map<string, Pending[]>();
+  private readonly lookups = new Set<Promise<void>>();
+  /** Bytes per topic in the open batch, for topics whose max.message.bytes is known (templated routes). */
+  private openTopicBytes = new Map<string, number>();
 
   constructor(
     readonly route: MqttToKafkaRoute,
@@ -102,6 +127,9 @@ export class MqttToKafkaPipeline implements Pipeline {
       lingerMs: b.enabled ? b.latencyMs : 0,
     });
     this.chooser = new PartitionChooser(map.partitionStrategy, opts.instanceIndex, opts.hash);
+    this.topicTemplate = isTopicTemplate(route.kafkaTopic) ? compileTemplate(route.kafkaTopic, "mqttToKafka") : undefined;
+    this.keyTemplate = route.kafkaKey !== undefined ? compileTemplate(route.kafkaKey, "mqttToKafka") : undefined;
+    this.allowed = this.topicTemplate && route.kafkaTopics ? new Set(route.kafkaTopics) : undefined;
     this.counts = new CoalescedCounters({ messages: opts.metrics.messagesIn, bytes: opts.metrics.bytesIn });
     this.outcomes = new Outcomes(this.stats, opts.metrics);
     this.sender = new KafkaSender<Pending>(
@@ -168,7 +196,7 @@ export class MqttToKafkaPipeline implements Pipeline {
       );
     }
     await Promise.all(this.subs.map((s) => s.start()));
-    this.log.info({ filter, clients, kafkaTopic: this.route.kafkaTopic }, "route subscribed");
+    this.log.info({ filter, clients, kafkaTopic: this.route.kafkaTopic, ...(this.route.kafkaTopics ? { kafkaTopics: this.route.kafkaTopics } : {}), ...(this.route.kafkaKey !== undefined ? { kafkaKey: this.route.kafkaKey } : {}) }, "route subscribed");
   }
 
   private onMessage(m: InboundMqttMessage): void {
@@ -182,20 +210,135 @@ export class MqttToKafkaPipeline implements Pipeline {
     if (m.properties.payloadFormatIndicator && !isUtf8(m.payload)) {
       return this.poison(m, "invalid", "invalid: payload format indicator says UTF-8 but the payload is not valid UTF-8");
     }
-    const record = this.toRecord(m);
+    let topic = this.route.kafkaTopic;
+    let key: Buffer | null | undefined;
+    if (this.topicTemplate || this.keyTemplate) {
+      const r = this.resolve(m.topic);
+      if (r instanceof TemplateMiss) return this.poison(m, "unroutable", `unroutable: ${r.reason}`);
+      topic = r.topic;
+      key = r.key;
+    }
+    const record = this.toRecord(m, key);
     const bytes = recordSize(record);
-    if (bytes > this.acc.limits.maxBytes) {
-      const topicLimit = this.opts.topicMaxMessageBytes;
-      const why = topicLimit !== undefined && topicLimit - RECORD_BATCH_HEADER <= this.acc.limits.maxBytes ? ` (topic ${this.route.kafkaTopic} has max.message.bytes ${topicLimit})` : "";
-      return this.poison(m, "oversize", `oversize: ${bytes} bytes as a Kafka record, limit ${this.acc.limits.maxBytes}${why}`);
+    const limit = this.recordLimit(topic);
+    if (bytes > limit) {
+      const topicLimit = this.topicTemplate ? this.opts.maxMessageBytesOf?.(topic) : this.opts.topicMaxMessageBytes;
+      const why = topicLimit !== undefined && topicLimit - RECORD_BATCH_HEADER <= limit ? ` (topic ${topic} has max.message.bytes ${topicLimit})` : "";
+      return this.poison(m, "oversize", `oversize: ${bytes} bytes as a Kafka record, limit ${limit}${why}`);
     }
     if (m.qos === 0 && this.bufferedBytes + (this.bufferedCount + 1) * HELD_MESSAGE_OVERHEAD + bytes > this.opts.maxBufferedBytes) {
       return this.outcomes.dropped("qos0_buffer_full"); // QoS 0 is best effort: shed load instead of growing without bound
     }
     this.bufferedBytes += bytes;
     this.bufferedCount++;
-    for (const b of this.acc.add({ record, bytes, message: m }, bytes, Date.now())) this.queued.push(b);
+    const p: Pending = { record, bytes, message: m };
+    if (!this.topicTemplate) {
+      record.partition = this.chooser.choose(topic, this.opts.partitionCount(topic), record.key);
+      return this.accumulate(p);
+    }
+    record.topic = topic;
+    // Behind messages already waiting for this topic's lookup, so a topic's records keep their order.
+    const queue = this.waiting.get(topic);
+    if (queue) return void queue.push(p);
+    const status = this.opts.topicStatus!(topic);
+    if (status === undefined) return this.awaitTopic(topic, p);
+    this.place(p, status);
+  }
+
+  /** The largest record the route can send to `topic`: the batch limit, or the topic's own when lower. */
+  private recordLimit(topic: string): number {
+    const own = this.topicTemplate ? this.opts.maxMessageBytesOf?.(topic) : undefined;
+    return own === undefined ? this.acc.limits.maxBytes : Math.min(this.acc.limits.maxBytes, own - RECORD_BATCH_HEADER);
+  }
+
+  /**
+   * Fills the templates for an MQTT topic and checks the Kafka topic they name: a legal name, and
+   * one of kafkaTopics when the route lists them. Cached per MQTT topic: a topic costs one parse-free
+   * fill, then a map lookup per message.
+   */
+  private resolve(mqttTopic: string): Resolution {
+    let r = this.resolved.get(mqttTopic);
+    if (r) return r;
+    const input: TemplateInput = { inputTopic: mqttTopic };
+    r = this.fill(input);
+    if (this.resolved.size >= RESOLUTION_CACHE) this.resolved.clear();
+    this.resolved.set(mqttTopic, r);
+    return r;
+  }
+
+  private fill(input: TemplateInput): Resolution {
+    let topic = this.route.kafkaTopic;
+    if (this.topicTemplate) {
+      const t = renderTemplate(this.topicTemplate, input);
+      if (t instanceof TemplateMiss) return new TemplateMiss(`kafkaTopic ${JSON.stringify(this.topicTemplate.source)}: ${t.reason}`);
+      const problem = kafkaTopicNameProblem(t);
+      if (problem) return new TemplateMiss(`kafkaTopic ${JSON.stringify(this.topicTemplate.source)} gives ${show(t)}: ${problem}`);
+      if (this.allowed && !this.allowed.has(t)) return new TemplateMiss(`kafkaTopic ${JSON.stringify(this.topicTemplate.source)} gives ${show(t)}, which is not one of the route's kafkaTopics`);
+      topic = t;
+    }
+    let key: Buffer | null = null;
+    if (this.keyTemplate) {
+      const k = renderTemplate(this.keyTemplate, input);
+      if (k instanceof TemplateMiss) return new TemplateMiss(`kafkaKey ${JSON.stringify(this.keyTemplate.source)}: ${k.reason}`);
+      key = Buffer.from(k, "utf8");
+    }
+    return { topic, key };
+  }
+
+  /** First message for a topic nobody has looked up yet: hold it (and those behind it) until Kafka says. */
+  private awaitTopic(topic: string, first: Pending): void {
+    this.waiting.set(topic, [first]);
+    const done = this.opts.lookupTopic!(topic).then((status) => {
+      const queue = this.waiting.get(topic) ?? [];
+      this.waiting.delete(topic);
+      for (const p of queue) {
+        if (status === undefined) this.release(p); // stopping without an answer: the broker redelivers it
+        else this.place(p, status);
+      }
+    });
+    this.lookups.add(done);
+    void done.finally(() => this.lookups.delete(done));
+  }
+
+  /** A message whose topic is known: into the batch, or dead-lettered when the topic does not exist. */
+  private place(p: Pending, status: number | "missing"): void {
+    const topic = p.record.topic!;
+    if (status === "missing") {
+      this.release(p);
+      return this.poison(p.message, "unroutable", `unroutable: Kafka topic ${JSON.stringify(topic)} does not exist (from kafkaTopic ${JSON.stringify(this.route.kafkaTopic)}); the connector never creates topics`);
+    }
+    p.record.partition = this.chooser.choose(topic, status, p.record.key);
+    const own = this.opts.maxMessageBytesOf?.(topic);
+    if (own !== undefined) {
+      // Kafka compares each partition's batch with the topic's max.message.bytes: cut before a topic's share passes it.
+      const share = (this.openTopicBytes.get(topic) ?? 0) + p.bytes;
+      if (share > own - RECORD_BATCH_HEADER) {
+        const open = this.flushOpen();
+        if (open) this.queued.push(open);
+      }
+    }
+    this.accumulate(p);
+    if (own !== undefined && this.acc.pendingCount > 0) this.openTopicBytes.set(topic, (this.openTopicBytes.get(topic) ?? 0) + p.bytes);
+  }
+
+  /** Gives up a held message without settling it. */
+  private release(p: Pending): void {
+    this.bufferedBytes -= p.bytes;
+    this.bufferedCount--;
+  }
+
+  private accumulate(p: Pending): void {
+    const cut = this.acc.add(p, p.bytes, Date.now());
+    for (const b of cut) this.queued.push(b);
+    // The open batch was cut: the per-topic shares start over (place() adds this message's if it opened the next).
+    if (cut.length && this.openTopicBytes.size) this.openTopicBytes = new Map();
     this.pump();
+  }
+
+  /** Cuts the open batch, if any. */
+  private flushOpen(): Batch<Pending> | undefined {
+    if (this.openTopicBytes.size) this.openTopicBytes = new Map();
+    return this.acc.flush();
   }
 
   /** A message this connector published itself from Kafka: bridging it back would start a loop. */
@@ -208,9 +351,10 @@ export class MqttToKafkaPipeline implements Pipeline {
     return true;
   }
 
-  private toRecord(m: InboundMqttMessage): OutboundRecord {
-    const key = partitionKey(this.map.partitionStrategy, m.topic, m.properties.userProperties, this.map.partitionKeyProperty);
-    const record: OutboundRecord = { key, value: m.payload, partition: this.chooser.choose(this.route.kafkaTopic, this.opts.partitionCount(this.route.kafkaTopic), key) };
+  /** The record without its partition (chosen once its topic is known); `key` from kafkaKey, else the strategy's. */
+  private toRecord(m: InboundMqttMessage, templatedKey: Buffer | null | undefined): OutboundRecord {
+    const key = this.keyTemplate ? (templatedKey ?? null) : partitionKey(this.map.partitionStrategy, m.topic, m.properties.userProperties, this.map.partitionKeyProperty);
+    const record: OutboundRecord = { key, value: m.payload, partition: -1 };
     if (this.map.copyMqttProperties) {
       record.headers = propertiesToHeaders(m.topic, m.properties);
       // The expiry header holds what was left on receipt; the way back subtracts from this time.
@@ -250,7 +394,7 @@ export class MqttToKafkaPipeline implements Pipeline {
     let batch = this.queued.shift();
     if (!batch && this.acc.pendingCount > 0) {
       const deadline = this.acc.deadline() ?? 0;
-      if (Date.now() >= deadline || !this.accepting) batch = this.acc.flush();
+      if (Date.now() >= deadline || !this.accepting) batch = this.flushOpen();
       else if (!this.timer) {
         this.timer = setTimeout(() => {
           this.timer = undefined;
@@ -286,9 +430,11 @@ export class MqttToKafkaPipeline implements Pipeline {
       while (Date.now() < until && (Date.now() - this.lastMessageAt < quietMs || this.inFlight > 0)) await sleep(50);
     }
     this.accepting = false;
+    // Messages waiting for a topic lookup go into the last batches (or their dead letters) first.
+    while (this.lookups.size) await Promise.all([...this.lookups]);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const leftover = this.acc.flush();
+    const leftover = this.flushOpen();
     if (leftover) this.queued.push(leftover);
     this.pump();
     while (this.sending) await this.sending;

@@ -1,7 +1,12 @@
 /** The one shape both directions have, so the connector runs a list of pipelines without asking which is which. */
 import type { Direction } from "../config/routes";
 
-export type DropReason = "oversize" | "invalid" | "rejected" | "refused" | "expired" | "qos0_buffer_full";
+/**
+ * `unroutable`: a template could not be filled, or filled in a topic that cannot be used (an
+ * illegal name, one outside the route's kafkaTopics, a Kafka topic that does not exist, an MQTT
+ * topic with a wildcard or an empty level).
+ */
+export type DropReason = "oversize" | "invalid" | "rejected" | "refused" | "unroutable" | "expired" | "qos0_buffer_full";
 
 /** The same counters, with the same names, in both directions. */
 export interface PipelineStats {

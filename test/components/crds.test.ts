@@ -189,8 +189,8 @@ describe("CRDs", () => {
       delete doc["spec"]!["instances"];
       assert.match(validate(doc).join("\n"), /\/spec must have required property 'instances'/);
       const map = topicMap();
-      delete ((map["spec"]!["routes"] as Node[])[1]!["kafkaToMqtt"] as Node)["kafkaTopic"];
-      assert.match(validate(map).join("\n"), /\/spec\/routes\/1\/kafkaToMqtt must have required property 'kafkaTopic'/);
+      delete ((map["spec"]!["routes"] as Node[])[1]!["kafkaToMqtt"] as Node)["mqttTopic"];
+      assert.match(validate(map).join("\n"), /\/spec\/routes\/1\/kafkaToMqtt must have required property 'mqttTopic'/);
     });
 
     it("an unknown field", () => {
@@ -213,6 +213,25 @@ describe("CRDs", () => {
         { rule: "[has(self.sasl), has(self.systemAssignedManagedIdentity), has(self.x509)].filter(x, x).size() <= 1", message: "set at most one of sasl, systemAssignedManagedIdentity, x509" },
       ]);
       assert.deepEqual(rulesAt(crds[0]!, ["spec", "localBrokerConnection", "authentication"]).map((r) => r.message), ["set exactly one of kubernetes, x509, usernamePassword"]);
+    });
+
+    it("a kafkaToMqtt route with both or neither of kafkaTopic and kafkaTopics", () => {
+      assert.deepEqual(rulesAt(crds[1]!, ["spec", "routes", "[]", "kafkaToMqtt"]), [
+        { rule: "[has(self.kafkaTopic), has(self.kafkaTopics)].filter(x, x).size() == 1", message: "set exactly one of kafkaTopic, kafkaTopics" },
+      ]);
+    });
+
+    it("templated mqttToKafka fields: placeholders, kafkaTopics only with a template, kafkaKey only with the default strategy", () => {
+      assert.deepEqual(rulesAt(crds[1]!, ["spec", "routes", "[]", "mqttToKafka"]).map((r) => r.message), [
+        "kafkaTopic: a template may use only ${inputTopic} and ${inputTopic.N} (levels count from 1), and outside them only letters, digits, '.', '_' and '-'",
+        "kafkaTopics is only used with a templated kafkaTopic (one with ${inputTopic} or ${inputTopic.N})",
+        "kafkaKey: a template may use only ${inputTopic} and ${inputTopic.N} (levels count from 1); write $${ for a literal ${",
+      ]);
+      assert.ok(rulesAt(crds[1]!, ["spec"]).some((r) => r.message.startsWith("mqttToKafka.kafkaKey sets the record key")));
+      // The listed topics are a set: the apiserver refuses duplicates.
+      const list = ((((openApi(crds[1]!)["properties"] as Node)["spec"] as Node)["properties"] as Node)["routes"] as Node)["items"] as Node;
+      assert.equal((((list["properties"] as Node)["mqttToKafka"] as Node)["properties"] as Record<string, Node>)["kafkaTopics"]!["x-kubernetes-list-type"], "set");
+      assert.equal((((list["properties"] as Node)["kafkaToMqtt"] as Node)["properties"] as Record<string, Node>)["kafkaTopics"]!["x-kubernetes-list-type"], "set");
     });
 
     it("a route that is both directions", () => {

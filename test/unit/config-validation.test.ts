@@ -38,7 +38,7 @@ describe("config validation", () => {
       "f.yaml#1 KafkaConnectorTopicMap/m: spec.batching.maxBytes: got 2000000; must be <= 1000000",
       "f.yaml#1 KafkaConnectorTopicMap/m: spec.partitionStrategy: got \"hashed\"; allowed: default, static, topic, property",
       "f.yaml#1 KafkaConnectorTopicMap/m: spec.routes[0]: set exactly one of mqttToKafka, kafkaToMqtt; found mqttToKafka, kafkaToMqtt",
-      "f.yaml#1 KafkaConnectorTopicMap/m: spec.routes[0].mqttToKafka.kafkaTopic: got \"t 1\"; must match ^[A-Za-z0-9._-]{1,249}$ (kafka topic (event hub) to produce to)",
+      "f.yaml#1 KafkaConnectorTopicMap/m: spec.routes[0].mqttToKafka.kafkaTopic: got \"t 1\"; must match ^(?:[A-Za-z0-9._-]|\\$\\{[^{}]*\\})+$ (kafka topic (event hub) to produce to, or a template of one over the MQTT topic: `${inputTopic}`, `${inputTopic.N}` (its N-th level from 1))",
       "f.yaml#1 KafkaConnectorTopicMap/m: spec.routes[0].mqttToKafka.kafkaAcks: got \"two\"; allowed: zero, one, all",
       "f.yaml#1 KafkaConnectorTopicMap/m: spec.routes[0].mqttToKafka.qos: got 2; allowed: 0, 1",
     ]);

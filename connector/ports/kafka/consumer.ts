@@ -50,7 +50,7 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
   constructor(
     private readonly create: () => Consumer,
     private readonly groupId: string,
-    private readonly topic: string,
+    private readonly topics: readonly string[],
     private readonly s: ConsumerSettings,
     private readonly log: Logger,
     private readonly onCrash: (error: Error) => void = () => undefined,
@@ -110,7 +110,7 @@ export class KafkaConsumerAdapter implements KafkaConsumerPort {
 
   async connect(): Promise<void> {
     await this.c.connect();
-    await this.c.subscribe({ topics: [this.topic], fromBeginning: this.s.offsetReset === "earliest" });
+    await this.c.subscribe({ topics: [...this.topics], fromBeginning: this.s.offsetReset === "earliest" });
   }
 
   /**

@@ -80,7 +80,9 @@ export class KafkaJsPort implements KafkaPort {
     return new ProducerAdapter(producer, this.codecs);
   }
 
-  consumer(groupId: string, topic: string, onCrash?: (error: ConnectorError) => void): KafkaConsumerPort {
+  consumer(groupId: string, topics: string | readonly string[], onCrash?: (error: ConnectorError) => void): KafkaConsumerPort {
+    const list = typeof topics === "string" ? [topics] : [...topics];
+    const topic = list.join(",");
     const create = () => {
       const consumer = this.kafka.consumer({
         groupId,
@@ -101,7 +103,7 @@ export class KafkaJsPort implements KafkaPort {
       this.clients.push(consumer);
       return consumer;
     };
-    return new KafkaConsumerAdapter(create, groupId, topic, this.s, this.log.child({ groupId, topic }), (e) => onCrash?.(kafkaError(e, `consumer of ${topic}`)));
+    return new KafkaConsumerAdapter(create, groupId, list, this.s, this.log.child({ groupId, topic }), (e) => onCrash?.(kafkaError(e, `consumer of ${topic}`)));
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
