@@ -5,7 +5,8 @@
  */
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import { apiErrorMessage, apiStatus, kube } from "../k8s/kube";
-import { FIELD_MANAGER, objectKey, type OwnedManifest } from "./reconcile";
+import { FIELD_MANAGER } from "./names";
+import { objectKey, type OwnedManifest } from "./reconcile";
 
 /** What apply needs from the API; the engine test uses the real one, unit tests a fake. */
 export interface Applier {

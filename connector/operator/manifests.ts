@@ -8,7 +8,7 @@ import type { V1PolicyRule } from "@kubernetes/client-node";
 import { API_GROUP, DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG, type LogLevel } from "../config/schema";
 import { HTTP_PORT, LIVENESS_PATH, READINESS_PATH, RESTRICTED_CONTAINER_SECURITY_CONTEXT, RUN_AS_USER } from "../k8s/workload";
 import { FlagError, parseOperatorFlags } from "./flags";
-import { FIELD_MANAGER } from "./reconcile";
+import { FIELD_MANAGER } from "./names";
 
 /** Name of the service account, the ClusterRole (or Role), the binding and the Deployment. */
 export const OPERATOR_NAME = FIELD_MANAGER;

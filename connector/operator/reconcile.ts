@@ -8,6 +8,9 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { API_VERSION_FULL, type KafkaConnectorResource } from "../config/schema";
 import { validateDocument } from "../config/validate";
 import { asConfigDocument } from "../k8s/kube";
+import { FIELD_MANAGER, managedElsewhere, WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, workloadIdentityClientId } from "./names";
+
+export { FIELD_MANAGER, managedElsewhere, WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, workloadIdentityClientId };
 import {
   keyVaultReferences,
   secretProviderClassName,
@@ -17,9 +20,6 @@ import {
   type Manifest,
   type WorkloadOptions,
 } from "../k8s/workload";
-
-/** Field manager of every apply, and the `app.kubernetes.io/managed-by` label of what it creates. */
-export const FIELD_MANAGER = "mqtt-kafka-connector-operator";
 
 /** A KafkaConnector as the watch delivers it: spec unvalidated, status whatever writers left. */
 export interface ConnectorObject extends KubernetesObject {
@@ -64,35 +64,6 @@ const NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_NAME = 52;
 
 export const SECRET_PROVIDER_CLASS_API = "secrets-store.csi.x-k8s.io/v1";
-
-/**
- * The spec has no field for a managed identity's client ID (the CRD follows Azure IoT
- * Operations'), so the operator takes it from this annotation on the KafkaConnector: the pods then
- * run with AKS workload identity, for Kafka and for Key Vault.
- */
-export const WORKLOAD_IDENTITY_ANNOTATION = "mqtt-kafka-connector/workload-identity-client-id";
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * `pulumi` on a KafkaConnector whose workload a Pulumi stack creates (the KafkaConnector component
- * with its default workloadManager): the operator leaves it alone instead of fighting Pulumi over
- * the same StatefulSet.
- */
-export const WORKLOAD_MANAGER_ANNOTATION = "mqtt-kafka-connector/workload-manager";
-
-export function managedElsewhere(obj: ConnectorObject): boolean {
-  return obj.metadata?.annotations?.[WORKLOAD_MANAGER_ANNOTATION] === "pulumi";
-}
-
-/** The annotation's client ID; a problem when it is there but not a GUID. */
-export function workloadIdentityClientId(obj: ConnectorObject): { clientId?: string; problem?: Problem } {
-  const value = obj.metadata?.annotations?.[WORKLOAD_IDENTITY_ANNOTATION];
-  if (value === undefined) return {};
-  if (!GUID.test(value)) {
-    return { problem: { path: `metadata.annotations[${WORKLOAD_IDENTITY_ANNOTATION}]`, message: `got ${JSON.stringify(value)}; must be the client ID (a GUID) of the managed identity federated with the connector's service account` } };
-  }
-  return { clientId: value };
-}
 
 /** Checks that the CRD's schema cannot state, and the operator's own image allow-list. */
 export function operatorProblems(resource: KafkaConnectorResource, allowedImages: string[]): Problem[] {

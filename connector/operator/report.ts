@@ -6,7 +6,8 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION } from "../config/schema";
 import { kube } from "../k8s/kube";
-import { FIELD_MANAGER, type ConnectorObject } from "./reconcile";
+import { FIELD_MANAGER } from "./names";
+import type { ConnectorObject } from "./reconcile";
 
 export type OperatorReason = "Applied" | "InvalidSpec" | "ApplyFailed";
 

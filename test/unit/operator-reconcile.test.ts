@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { connectorRoleRules } from "../../connector/k8s/workload";
-import { desiredObjects, FIELD_MANAGER } from "../../connector/operator/reconcile";
+import { FIELD_MANAGER } from "../../connector/operator/names";
+import { desiredObjects } from "../../connector/operator/reconcile";
 import { connectorObject, DEFAULTS } from "./operator-fixtures";
 
 const ROOT = join(__dirname, "..", "..", "..");

@@ -87,11 +87,12 @@ describe("package entry points", () => {
     // not its ports, routes, logger, metrics or CLI.
     const connectorFiles = connectorFilesIn(loaded);
     assert.ok(connectorFiles.length > 0, "the components use the connector's config");
-    // config/ and core/ are pure; k8s/workload.ts is the pod builder the operator shares and
-    // k8s/status-schema.ts the status schema for the CRDs (both pure, type-only imports).
-    const pure = ["k8s/workload.js", "k8s/status-schema.js"];
+    // config/ and core/ are pure; k8s/workload.ts is the pod builder the operator shares,
+    // k8s/status-schema.ts the status schema for the CRDs, and operator/manifests.ts (with its
+    // flags and names) the operator's install manifests (all pure, type-only client imports).
+    const pure = ["k8s/workload.js", "k8s/status-schema.js", "operator/manifests.js", "operator/flags.js", "operator/names.js"];
     const outside = connectorFiles.filter((f) => !f.startsWith("config/") && !f.startsWith("core/") && !pure.includes(f));
-    assert.deepEqual(outside, [], "connector modules outside config/, core/, k8s/workload and k8s/status-schema loaded by the components entry");
+    assert.deepEqual(outside, [], "connector modules outside config/, core/ and the pure workload, status-schema and operator-manifest modules loaded by the components entry");
   });
 
   it("`./connector` is the connector's CLI module, which does not start when required", () => {
