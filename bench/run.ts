@@ -25,7 +25,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { startLocalBrokers, KAFKA_VERSION, type LocalBrokers } from "../scripts/local-brokers";
 import { nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
 import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker, type Worker } from "./procs";
-import { batchingOf, ceilingBatch, describe, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
+import { batchingOf, ceilingBatch, describe, FANOUT_BASELINE, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
 import { connectorRuntime, DEFAULT_LIMIT_MIB, type ConnectorRuntime } from "./connector-runtime";
 import { judgeRounds } from "./rounds";
 import { toMarkdown, toSvg, type BenchResults, type CeilingResult, type ScenarioResult, type TargetResult } from "./report";
@@ -83,8 +83,10 @@ async function newTopic(prefix: string): Promise<string> {
   return name;
 }
 
-async function endOffsets(topic: string): Promise<number> {
-  return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+async function endOffsets(topic: string | string[]): Promise<number> {
+  let n = 0;
+  for (const t of typeof topic === "string" ? [topic] : topic) n += (await admin.fetchTopicOffsets(t)).reduce((sum, p) => sum + Number(p.high), 0);
+  return n;
 }
 
 function mustWindow(t: Timeline, what: string): Window {
@@ -302,10 +304,10 @@ interface FlatOut {
   offered: Window | undefined;
 }
 
-/** One MQTT→Kafka flat-out pass, counted by the topic's end offsets above `base`. */
-async function m2kFlatOut(s: Scenario, topic: string, mqttTopic: string, sampler: ProcSampler, base: number): Promise<FlatOut> {
+/** One MQTT→Kafka flat-out pass, counted by the topics' end offsets above `base`. */
+async function m2kFlatOut(s: Scenario, topic: string[], mqttTopic: string, sampler: ProcSampler, base: number): Promise<FlatOut> {
   const pass = ++passSeq;
-  const pub = worker("mqtt-pub", { url: brokers.mqtt.url, topic: mqttTopic, count: s.count, size: s.size, qos: s.qos, pass });
+  const pub = worker("mqtt-pub", { url: brokers.mqtt.url, topic: mqttTopic, count: s.count, size: s.size, qos: s.qos, pass, ...(s.fanout ? { fanout: s.fanout } : {}) });
   await pub.ready;
   const tl: Timeline = [[nowMs(), 0]];
   let lastChange = nowMs();
@@ -338,10 +340,19 @@ const m2kRounds = (s: Scenario): number => (s.qos === 1 ? 2 : 1);
 async function runM2K(s: Scenario): Promise<ScenarioResult> {
   const c1s = [await ceiling1(s)];
   const c2s = [await ceiling2(s)];
-  const topic = await newTopic(`m2k-${s.id}`);
   const mqttTopic = `bench/${s.id}`;
   const share = s.subscribers > 1 ? `, sharedSubscription: {groupName: bench, groupMinimumShareNumber: ${s.subscribers}}` : "";
-  const conn = await startConnector(s, `mqttToKafka: {name: r, mqttTopic: "${mqttTopic}", kafkaTopic: ${topic}, qos: ${s.qos}, kafkaAcks: all${share}}`);
+  // Fan-out: `<prefix>-t0` ... from the third level of `bench/<id>/t<n>`, through a templated kafkaTopic.
+  const prefix = `m2k-${s.id}-${++topicSeq}`;
+  const topics: string[] = [];
+  for (let i = 0; i < (s.fanout ?? 1); i++) {
+    const name = s.fanout ? `${prefix}-t${i}` : prefix;
+    await brokers.kafka.createTopic(name, PARTITIONS);
+    topics.push(name);
+  }
+  const topic = topics[0]!;
+  const target = s.fanout ? `mqttTopic: "${mqttTopic}/+", kafkaTopic: "${prefix}-\${inputTopic.3}", kafkaTopics: [${topics.join(", ")}]` : `mqttTopic: "${mqttTopic}", kafkaTopic: ${topic}`;
+  const conn = await startConnector(s, `mqttToKafka: {name: r, ${target}, qos: ${s.qos}, kafkaAcks: all${share}}`);
   const sampler = new ProcSampler(conn.pid);
   try {
     // 1. flat out, measured by the topic's end offsets
@@ -351,7 +362,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
         c1s.push(await ceiling1(s, i + 1));
         c2s.push(await ceiling2(s, i + 1));
       }
-      const f = await m2kFlatOut(s, topic, mqttTopic, sampler, await endOffsets(topic));
+      const f = await m2kFlatOut(s, topics, mqttTopic, sampler, await endOffsets(topics));
       rounds.push(f);
       log(
         `${s.id}: ${fmt(f.w.rate)} msg/s flat out${m2kRounds(s) > 1 ? ` (round ${i + 1})` : ""} (${fmt(f.delivered)}/${fmt(f.sent)} delivered; load generator ${f.offered ? fmt(f.offered.rate) : "?"} msg/s), CPU ${f.cpuPercent.toFixed(0)} %`,
@@ -367,10 +378,10 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     const rate = Math.max(50, Math.round(w.rate * LATENCY_FRACTION));
     const latCount = Math.max(200, Math.round(rate * LATENCY_SECONDS));
     const latPass = ++passSeq;
-    const reader = worker("kafka-consume", { bootstrap: brokers.kafka.bootstrap, topic, group: `lat-${s.id}`, pass: latPass, expect: latCount, warmup: WARMUP, idleMs: 3000 });
+    const reader = worker("kafka-consume", { bootstrap: brokers.kafka.bootstrap, topics, group: `lat-${s.id}`, pass: latPass, expect: latCount, warmup: WARMUP, idleMs: 3000 });
     await reader.ready;
     const latStart = nowMs();
-    const pub2 = worker("mqtt-pub", { url: brokers.mqtt.url, topic: mqttTopic, count: latCount, size: s.size, qos: s.qos, pass: latPass, rate });
+    const pub2 = worker("mqtt-pub", { url: brokers.mqtt.url, topic: mqttTopic, count: latCount, size: s.size, qos: s.qos, pass: latPass, rate, ...(s.fanout ? { fanout: s.fanout } : {}) });
     const lr = await reader.result;
     await pub2.result;
     const half = sampler.window(latStart + 500, lr.endAt);
@@ -500,6 +511,15 @@ function targets(results: ScenarioResult[]): TargetResult[] {
         target: `${s.direction === "m2k" ? "MQTT→Kafka" : "Kafka→MQTT"} QoS 1 ≥ 70 % of ${which}`,
         value: `${(100 * r.ratio).toFixed(0)} % (${fmt(r.rate)} / ${fmt(r.ceilingRate)} msg/s)`,
         pass: r.ratio >= 0.7,
+      });
+    }
+    const fixed = s.fanout ? results.find((x) => x.scenario.id === FANOUT_BASELINE) : undefined;
+    if (fixed) {
+      out.push({
+        scenario: s.id,
+        target: `templated fan-out to ${s.fanout} topics ≥ 90 % of ${FANOUT_BASELINE} (one fixed topic)`,
+        value: `${(100 * (r.rate / fixed.rate)).toFixed(0)} % (${fmt(r.rate)} / ${fmt(fixed.rate)} msg/s)`,
+        pass: r.rate >= 0.9 * fixed.rate,
       });
     }
     out.push({

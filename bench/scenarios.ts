@@ -31,7 +31,16 @@ export interface Scenario {
   subscribers: number;
   /** Messages in the flat-out pass. */
   count: number;
+  /**
+   * mqttToKafka: a templated kafkaTopic (`<prefix>-${inputTopic.3}`, with a kafkaTopics list)
+   * spreading the messages over this many Kafka topics, by an MQTT topic level the load generator
+   * cycles through. Absent: one fixed topic.
+   */
+  fanout?: number;
 }
+
+/** The fixed-topic scenario a fan-out scenario is compared with (issue 18: at least 90 % of its rate). */
+export const FANOUT_BASELINE = "m2k-q1-100b";
 
 /** The connector's Receive Maximum per MQTT client (its default, `--receive-maximum`). */
 export const RECEIVE_MAXIMUM = 1000;
@@ -64,6 +73,7 @@ export function describe(s: Scenario): string {
   if (s.direction === "m2k") parts.push(`batching ${s.batching}`);
   parts.push(s.compression === "none" ? "no compression" : s.compression);
   if (s.direction === "m2k") parts.push(s.subscribers > 1 ? `${s.subscribers} shared subs` : "1 sub");
+  if (s.fanout) parts.push(`templated kafkaTopic over ${s.fanout} topics`);
   return parts.join(", ");
 }
 
@@ -86,6 +96,7 @@ export function scenarios(quick: boolean): Scenario[] {
   const k2m = (id: string, over: Partial<Scenario>): Scenario => ({ id, direction: "k2m", qos: 1, size: 100, ...base, count: countFor(over.size ?? 100, quick, false), ...over });
   const all: Scenario[] = [
     m2k("m2k-q1-100b", {}),
+    m2k("m2k-q1-100b-fanout3", { fanout: 3 }),
     m2k("m2k-q0-100b", { qos: 0 }),
     m2k("m2k-q1-1kb", { size: 1024 }),
     m2k("m2k-q1-16kb", { size: 16384 }),

@@ -97,6 +97,9 @@ async function mqttPub(): Promise<void> {
   const rate = num("rate", 0);
   const pass = num("pass", 0);
   const topic = str("topic");
+  // fanout N: message i goes to `<topic>/t<i mod N>`, for a route that routes by that level.
+  const fanout = num("fanout", 0);
+  const topics = fanout > 0 ? Array.from({ length: fanout }, (_, j) => `${topic}/t${j}`) : [topic];
   const client = await connect(str("url"), { clientId: `bench-pub-${process.pid}-${pass}` });
   const quota = (client as unknown as { connackPacket?: { properties?: { receiveMaximum?: number } } }).connackPacket?.properties?.receiveMaximum ?? 65535;
   const slots = new Slots(qos === 1 ? quota : 1000);
@@ -112,7 +115,7 @@ async function mqttPub(): Promise<void> {
       if (wait > 1) await sleep(wait);
     }
     await slots.take();
-    client.publish(topic, stamp(filler, i, pass), { qos }, () => {
+    client.publish(topics[i % topics.length]!, stamp(filler, i, pass), { qos }, () => {
       slots.give();
       sent.add();
     });
@@ -251,7 +254,9 @@ async function kafkaConsume(): Promise<void> {
   const firstFetch = new Promise<void>((r) => (fetched = r));
   consumer.on(consumer.events.FETCH, () => fetched());
   await consumer.connect();
-  await consumer.subscribe({ topic: str("topic"), fromBeginning: false });
+  // `topics`: several, for a fan-out scenario; otherwise `topic`.
+  const topics = Array.isArray(cfg["topics"]) ? (cfg["topics"] as string[]) : [str("topic")];
+  await consumer.subscribe({ topics, fromBeginning: false });
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {
