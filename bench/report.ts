@@ -15,6 +15,27 @@ export interface CeilingResult {
   sent: number;
 }
 
+/** One run of the peer bridge (bench/peer.ts) on a scenario's brokers, payloads and QoS. */
+export interface PeerResult {
+  /** "bento-batched", "bento-unbatched" (MQTT→Kafka) or "bento" (Kafka→MQTT). */
+  variant: string;
+  label: string;
+  /** The better round's rate (MQTT→Kafka QoS 1 runs two rounds, like the connector). */
+  rate: number;
+  rounds?: number[];
+  /** MQTT→Kafka: the load generator's own sustained publish rate in that round. */
+  offeredRate?: number;
+  mbps: number;
+  sent: number;
+  delivered: number;
+  /** Peer CPU over its flat-out window, % of one core. */
+  cpuPercent: number;
+  cpuUsPerMsg: number;
+  /** VmHWM of the peer process. */
+  peakRssMb: number;
+  exitCode: number | null;
+}
+
 export interface ScenarioResult {
   scenario: Scenario;
   title: string;
@@ -56,6 +77,8 @@ export interface ScenarioResult {
   otherCpuPercent?: number;
   /** The same latency pass through raw clients: ceiling 3's for Kafka→MQTT, a raw subscriber feeding a raw producer for MQTT→Kafka. */
   rawLatency?: LatencySummary;
+  /** `--peer`: the peer bridge on the same scenario, measured right after the connector. */
+  peers?: PeerResult[];
 }
 
 export interface TargetResult {
@@ -63,6 +86,18 @@ export interface TargetResult {
   target: string;
   value: string;
   pass: boolean;
+  /** Reported for information: printed as INFO, not a target. */
+  info?: boolean;
+}
+
+/** A C-client reference rate (mosquitto_pub → mosquitto_sub, kcat → kcat): no target. */
+export interface ReferenceResult {
+  label: string;
+  size: number;
+  rate: number;
+  mbps: number;
+  count: number;
+  note?: string;
 }
 
 export interface BenchResults {
@@ -86,6 +121,10 @@ export interface BenchResults {
   connectorRuntime: string;
   ceilings: CeilingResult[];
   scenarios: ScenarioResult[];
+  /** `--peer`: what the peer is and the guarantees it gives, stated next to its figures. */
+  peer?: { name: string; version: string; binary: string; guarantees: string; config: string };
+  /** C-client reference rates, when their tools are installed. */
+  references?: ReferenceResult[];
   targets: TargetResult[];
 }
 
@@ -147,8 +186,38 @@ export function toMarkdown(r: BenchResults): string {
     lines.push("| scenario | drain msg/s | live msg/s | at msg/s | connector p50 / p99 ms | raw clients p50 / p99 ms |", "|---|---:|---:|---:|---:|---:|");
     for (const s of raw) lines.push(`| ${s.scenario.id} | ${int(s.rate)} | ${s.liveRate !== undefined ? int(s.liveRate) : "–"} | ${int(s.halfRate)} | ${ms(s.latency?.p50)} / ${ms(s.latency?.p99)} | ${ms(s.rawLatency?.p50)} / ${ms(s.rawLatency?.p99)} |`);
   }
+  const peered = r.scenarios.filter((s) => s.peers?.length);
+  if (r.peer && peered.length) {
+    lines.push("", `## Peer: ${r.peer.name} ${r.peer.version}, same run, same brokers, topics, payloads and QoS`, "");
+    lines.push(`**Weaker guarantees.** ${r.peer.guarantees}`, "");
+    lines.push(r.peer.config, "");
+    lines.push(
+      "| scenario | bridge | msg/s | rounds msg/s | load generator msg/s | MB/s | CPU % | CPU µs/msg | peak RSS MB | delivered | connector ÷ peer msg/s | connector ÷ peer CPU µs/msg |",
+      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    const gen = (x: number | undefined) => (x === undefined ? "–" : int(x));
+    for (const s of peered) {
+      lines.push(
+        `| ${s.scenario.id} | connector | ${int(s.rate)} | ${s.rounds ? s.rounds.connector.map(int).join(" / ") : "–"} | ${gen(s.offeredRate)} | ${s.mbps.toFixed(1)} | ${s.cpuPercent.toFixed(0)} | ${s.cpuUsPerMsg.toFixed(1)} | ${s.peakRssMb.toFixed(0)} | ${int(s.delivered)}/${int(s.sent)} | | |`,
+      );
+      for (const p of s.peers!) {
+        lines.push(
+          `| ${s.scenario.id} | ${p.label} | ${int(p.rate)} | ${p.rounds ? p.rounds.map(int).join(" / ") : "–"} | ${gen(p.offeredRate)} | ${p.mbps.toFixed(1)} | ${p.cpuPercent.toFixed(0)} | ${p.cpuUsPerMsg.toFixed(1)} | ${p.peakRssMb.toFixed(0)} | ${int(p.delivered)}/${int(p.sent)} | ${(s.rate / p.rate).toFixed(2)} | ${(s.cpuUsPerMsg / p.cpuUsPerMsg).toFixed(2)} |`,
+        );
+      }
+    }
+    lines.push(
+      "",
+      "A bridge cannot pass more than the load generator offers: where both bridges run at the load generator's rate, the msg/s ratio measures the load generator (and Mosquitto's Receive Maximum of 20 for it), not the bridges; CPU µs/msg still compares them.",
+    );
+  }
+  if (r.references?.length) {
+    lines.push("", "C-client reference rates (no target; the physical reference on these brokers and cores):", "");
+    lines.push("| reference | payload | messages | msg/s | MB/s | note |", "|---|---:|---:|---:|---:|---|");
+    for (const x of r.references) lines.push(`| ${x.label} | ${x.size} B | ${int(x.count)} | ${int(x.rate)} | ${x.mbps.toFixed(1)} | ${x.note ?? ""} |`);
+  }
   lines.push("", "## Targets", "", "```");
-  for (const t of r.targets) lines.push(`${t.pass ? "PASS" : "FAIL"}  ${t.scenario.padEnd(18)} ${t.target}: ${t.value}`);
+  for (const t of r.targets) lines.push(`${t.info ? "INFO" : t.pass ? "PASS" : "FAIL"}  ${t.scenario.padEnd(18)} ${t.target}: ${t.value}`);
   lines.push("```", "");
   const notes = r.scenarios.filter((s) => s.delivered < s.sent || s.dropped > 0 || (s.exitCode !== 0 && s.exitCode !== null));
   if (notes.length) {
@@ -200,6 +269,43 @@ export function toSvg(r: BenchResults): string {
   out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="10" fill="#c7c7c7"/><text x="${left + 16}" y="${ly}">ceiling (1/2/3)</text>`);
   out.push(`<rect x="${left + 120}" y="${ly - 10}" width="12" height="10" fill="#1f77b4"/><text x="${left + 136}" y="${ly}">connector QoS 1 (red: below 70 %)</text>`);
   out.push(`<rect x="${left + 350}" y="${ly - 10}" width="12" height="10" fill="#7fa7c9"/><text x="${left + 366}" y="${ly}">QoS 0</text>`);
+  out.push("</svg>");
+  return out.join("\n") + "\n";
+}
+
+/**
+ * `--peer`: the connector and Bento side by side on the scenarios both ran, msg/s as bars on one
+ * scale per scenario, with CPU µs/msg and peak RSS written beside each bar.
+ */
+export function toPeerSvg(r: BenchResults): string | undefined {
+  const rows = r.scenarios.filter((s) => s.peers?.length);
+  if (!rows.length || !r.peer) return undefined;
+  const barH = 13;
+  const left = 170;
+  const barW = 380;
+  const right = 300;
+  const top = 56;
+  const groupH = (n: number) => (n + 1) * (barH + 3) + 12;
+  const width = left + barW + right;
+  const height = top + rows.reduce((h, s) => h + groupH(s.peers!.length), 0) + 30;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(`<rect width="100%" height="100%" fill="#fff"/>`);
+  out.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${esc(`Connector vs ${r.peer.name} ${r.peer.version}, same run, same brokers, QoS 1 (msg/s)`)}</text>`);
+  out.push(`<text x="${width / 2}" y="38" text-anchor="middle" fill="#555">${esc(`${r.machine.cpus} shared cores · ${r.startedAt.slice(0, 16).replace("T", " ")} UTC · Bento acknowledges MQTT on receipt, before Kafka has it`)}</text>`);
+  let y = top;
+  for (const s of rows) {
+    const bars = [{ label: "connector", rate: s.rate, cpu: s.cpuUsPerMsg, rss: s.peakRssMb, color: "#1f77b4" }, ...s.peers!.map((p) => ({ label: p.variant, rate: p.rate, cpu: p.cpuUsPerMsg, rss: p.peakRssMb, color: "#ff7f0e" }))];
+    const max = Math.max(...bars.map((b) => b.rate));
+    out.push(`<text x="${left - 8}" y="${y + barH}" text-anchor="end" font-weight="bold">${esc(s.scenario.id)}</text>`);
+    bars.forEach((b, i) => {
+      const by = y + i * (barH + 3);
+      out.push(`<text x="${left - 8}" y="${by + barH + barH - 2}" text-anchor="end" fill="#555">${esc(b.label)}</text>`);
+      out.push(`<rect x="${left}" y="${by + barH}" width="${Math.max(1, (barW * b.rate) / max).toFixed(1)}" height="${barH}" fill="${b.color}"/>`);
+      out.push(`<text x="${left + barW + 8}" y="${by + barH + barH - 2}">${esc(`${Math.round(b.rate).toLocaleString("en-US")} msg/s · ${b.cpu.toFixed(0)} µs/msg · ${b.rss.toFixed(0)} MB`)}</text>`);
+    });
+    y += groupH(s.peers!.length);
+  }
   out.push("</svg>");
   return out.join("\n") + "\n";
 }

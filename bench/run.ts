@@ -15,6 +15,11 @@
  * --latency-seconds N (default 6, quick 3), --out DIR (default bench/results), --memory-limit MIB|none
  * (default: the KafkaConnector component's default limit; see bench/connector-runtime.ts).
  * BENCH_CPU_PROF=DIR writes a V8 CPU profile of each connector run into DIR.
+ *
+ * --peer (or a Bento binary already cached by scripts/bento/build.sh): the peer bridge Bento runs
+ * on the 100 B and 1 KB QoS 1 scenarios of both directions too (bench/peer.ts), with its own
+ * targets; --peer builds the binary first if it is not cached. With --peer, the C clients
+ * (mosquitto_pub → mosquitto_sub, kcat → kcat) are measured as reference rows, if installed.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -28,7 +33,9 @@ import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercen
 import { batchingOf, ceilingBatch, describe, FANOUT_BASELINE, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
 import { connectorRuntime, DEFAULT_LIMIT_MIB, type ConnectorRuntime } from "./connector-runtime";
 import { judgeRounds } from "./rounds";
-import { toMarkdown, toSvg, type BenchResults, type CeilingResult, type ScenarioResult, type TargetResult } from "./report";
+import { toMarkdown, toPeerSvg, toSvg, type BenchResults, type CeilingResult, type PeerResult, type ReferenceResult, type ScenarioResult, type TargetResult } from "./report";
+import { BENTO_GUARANTEES, BENTO_VERSION, BentoProcess, bentoBatchPolicy, bentoBinary, bentoVersion, k2mConfig, m2kConfig, pahoUrl } from "./peer";
+import { cClientReferences } from "./c-clients";
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +45,7 @@ const { values } = parseArgs({
     out: { type: "string" },
     "mosquitto-inflight": { type: "string" },
     "memory-limit": { type: "string" },
+    peer: { type: "boolean" },
   },
 });
 const QUICK = values.quick ?? false;
@@ -69,6 +77,11 @@ const clock = () => {
 const log = (line: string) => void process.stdout.write(`[${clock()}] ${line}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Scenarios the peer bridge runs on (issue 19: QoS 1, 100 B and 1 KB, both directions). */
+const PEER_SCENARIOS = new Set(["m2k-q1-100b", "m2k-q1-1kb", "k2m-q1-100b", "k2m-q1-1kb"]);
+/** The Bento binary when the peer runs (bench/peer.ts); undefined: the bench as without --peer. */
+let bento: string | undefined;
 
 let brokers: LocalBrokers;
 let admin: ReturnType<Kafka["admin"]>;
@@ -337,6 +350,89 @@ async function m2kFlatOut(s: Scenario, topic: string[], mqttTopic: string, sampl
  */
 const m2kRounds = (s: Scenario): number => (s.qos === 1 ? 2 : 1);
 
+/**
+ * Bento MQTT→Kafka (mqtt input → kafka_franz output) on a fresh Kafka topic and MQTT topic, as many
+ * flat-out rounds as the connector's (two at QoS 1) in one Bento process, counted by end offsets like
+ * the connector's, taking the better round; `batched`: with a batch policy set like the connector's
+ * batching, else none.
+ */
+async function bentoM2K(s: Scenario, bin: string, batched: boolean): Promise<PeerResult> {
+  const topic = await newTopic(`bento-${s.id}`);
+  const mqttTopic = `bench/bento/${s.id}/${topicSeq}`;
+  const b = await BentoProcess.start(bin, (httpPort) =>
+    m2kConfig(
+      {
+        mqttUrl: pahoUrl(brokers.mqtt.url),
+        mqttTopic,
+        qos: s.qos,
+        bootstrap: brokers.kafka.bootstrap,
+        kafkaTopic: topic,
+        compression: s.compression,
+        ...(batched ? { batching: batchingOf(s) } : {}),
+        clientId: `bento-bench-${topicSeq}`,
+      },
+      httpPort,
+    ),
+  );
+  await sleep(300); // /ready says connected; give the SUBSCRIBE its round trip
+  const sampler = new ProcSampler(b.pid);
+  try {
+    const rounds: FlatOut[] = [];
+    for (let i = 0; i < m2kRounds(s); i++) rounds.push(await m2kFlatOut(s, [topic], mqttTopic, sampler, await endOffsets(topic)));
+    const f = rounds.reduce((a, x) => (x.w.rate > a.w.rate ? x : a));
+    sampler.stop();
+    const peakRssMb = statusKb(b.pid, "VmHWM") / 1024;
+    const exitCode = await b.stop();
+    const label = batched ? `Bento, batching ${bentoBatchPolicy(batchingOf(s))}` : "Bento, no batch policy";
+    log(`${s.id}: ${label}: ${rounds.map((x) => fmt(x.w.rate)).join(" / ")} msg/s flat out (better: ${fmt(f.delivered)}/${fmt(f.sent)} delivered; load generator ${f.offered ? fmt(f.offered.rate) : "?"} msg/s), CPU ${f.cpuPercent.toFixed(0)} %, ${((1e6 * f.cpuSeconds) / (0.8 * f.delivered)).toFixed(1)} µs/msg, peak RSS ${peakRssMb.toFixed(0)} MB`);
+    return {
+      variant: batched ? "bento-batched" : "bento-unbatched",
+      label,
+      rate: f.w.rate,
+      ...(rounds.length > 1 ? { rounds: rounds.map((x) => x.w.rate) } : {}),
+      ...(f.offered ? { offeredRate: f.offered.rate } : {}),
+      mbps: (f.w.rate * s.size) / 1e6,
+      sent: f.sent,
+      delivered: f.delivered,
+      cpuPercent: f.cpuPercent,
+      cpuUsPerMsg: (1e6 * f.cpuSeconds) / (0.8 * f.delivered),
+      peakRssMb,
+      exitCode,
+    };
+  } catch (e) {
+    sampler.stop();
+    await b.stop();
+    throw e;
+  }
+}
+
+/** Bento Kafka→MQTT (kafka_franz input → mqtt output): drains the preloaded topic like the connector's flat-out pass. */
+async function bentoK2M(s: Scenario, bin: string, topic: string, pass: number): Promise<PeerResult> {
+  const mqttTopic = `bench/bento/${s.id}/${++topicSeq}`;
+  const sub = mqttReader(s, mqttTopic, s.count, pass);
+  await sub.ready;
+  const b = await BentoProcess.start(bin, (httpPort) =>
+    k2mConfig({ bootstrap: brokers.kafka.bootstrap, kafkaTopic: topic, group: `bento-${s.id}-${topicSeq}`, mqttUrl: pahoUrl(brokers.mqtt.url), mqttTopic, qos: s.qos, clientId: `bento-bench-${topicSeq}` }, httpPort),
+  );
+  const sampler = new ProcSampler(b.pid);
+  try {
+    const r = await sub.result;
+    sampler.stop();
+    const w = mustWindow(r.timeline, `${s.id} bento`);
+    const cpu = sampler.window(w.from, w.to).cpuSeconds;
+    const delivered = r.unique ?? r.count;
+    const peakRssMb = statusKb(b.pid, "VmHWM") / 1024;
+    const exitCode = await b.stop();
+    const cpuPercent = (100 * cpu) / ((w.to - w.from) / 1000);
+    log(`${s.id}: Bento: ${fmt(w.rate)} msg/s flat out (${fmt(delivered)}/${fmt(s.count)} delivered), CPU ${cpuPercent.toFixed(0)} %, ${((1e6 * cpu) / (0.8 * delivered)).toFixed(1)} µs/msg, peak RSS ${peakRssMb.toFixed(0)} MB`);
+    return { variant: "bento", label: "Bento", rate: w.rate, mbps: (w.rate * s.size) / 1e6, sent: s.count, delivered, cpuPercent, cpuUsPerMsg: (1e6 * cpu) / (0.8 * delivered), peakRssMb, exitCode };
+  } catch (e) {
+    sampler.stop();
+    await b.stop();
+    throw e;
+  }
+}
+
 async function runM2K(s: Scenario): Promise<ScenarioResult> {
   const c1s = [await ceiling1(s)];
   const c2s = [await ceiling2(s)];
@@ -390,6 +486,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     const fin = await finishConnector(conn, sampler);
     const rawLatency = await rawMqttToKafkaLatency(s, topic, rate, latCount);
     log(`${s.id}: raw clients (mqtt.js subscriber → kafkajs producer) at the same rate: ${latencyText(rawLatency)}`);
+    const peers = bento && PEER_SCENARIOS.has(s.id) ? [await bentoM2K(s, bento, true), await bentoM2K(s, bento, false)] : undefined;
     return {
       scenario: s,
       title: describe(s),
@@ -414,6 +511,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
       ratio: verdict.ratio,
       ...(fin.batchAvg !== undefined ? { batchAvg: fin.batchAvg } : {}),
       ...(rawLatency ? { rawLatency } : {}),
+      ...(peers ? { peers } : {}),
       dropped: fin.dropped,
       exitCode: fin.exitCode,
     };
@@ -428,6 +526,7 @@ async function runK2M(s: Scenario): Promise<ScenarioResult> {
   const pass = ++passSeq;
   const topic = await preload(s, pass);
   const c3 = await ceiling3(s, topic, pass);
+  const peers = bento && PEER_SCENARIOS.has(s.id) ? [await bentoK2M(s, bento, topic, pass)] : undefined;
   const mqttTopic = `bench/${s.id}`;
   // 1. flat out: drain the preloaded topic, counted by a raw subscriber
   const sub = mqttReader(s, mqttTopic, s.count, pass);
@@ -492,6 +591,7 @@ async function runK2M(s: Scenario): Promise<ScenarioResult> {
       dropped: fin.dropped,
       exitCode: fin.exitCode,
       ...(rawLatency ? { rawLatency } : {}),
+      ...(peers ? { peers } : {}),
     };
   } catch (e) {
     sampler.stop();
@@ -522,11 +622,37 @@ function targets(results: ScenarioResult[]): TargetResult[] {
         pass: r.rate >= 0.9 * fixed.rate,
       });
     }
+    if (r.peers?.length) {
+      const fastest = r.peers.reduce((a, b) => (b.rate > a.rate ? b : a));
+      const leanest = r.peers.reduce((a, b) => (b.cpuUsPerMsg < a.cpuUsPerMsg ? b : a));
+      out.push({
+        scenario: s.id,
+        target: `msg/s ≥ 1.5 × Bento's (its faster run: ${fastest.variant})`,
+        value: `${(r.rate / fastest.rate).toFixed(2)} × (${fmt(r.rate)} / ${fmt(fastest.rate)} msg/s)`,
+        pass: r.rate >= 1.5 * fastest.rate,
+      });
+      out.push({
+        scenario: s.id,
+        target: `CPU µs/msg ≤ Bento's (its leaner run: ${leanest.variant})`,
+        value: `${r.cpuUsPerMsg.toFixed(1)} vs ${leanest.cpuUsPerMsg.toFixed(1)} µs/msg (${(r.cpuUsPerMsg / leanest.cpuUsPerMsg).toFixed(2)} ×)`,
+        pass: r.cpuUsPerMsg <= leanest.cpuUsPerMsg,
+      });
+    }
+    const allArrived = r.latencyDelivered >= r.latencySent * 0.99;
+    if (r.rawLatency) {
+      out.push({
+        scenario: s.id,
+        target: `p99 ≤ raw clients' p99 + 5 ms, same rate (half the max${r.liveRate !== undefined ? " live" : ""} rate)`,
+        value: r.latency ? `p99 ${r.latency.p99.toFixed(1)} ms vs raw ${r.rawLatency.p99.toFixed(1)} + 5 = ${(r.rawLatency.p99 + 5).toFixed(1)} ms at ${fmt(r.halfRate)} msg/s` : "no samples",
+        pass: r.latency !== undefined && r.latency.p99 <= r.rawLatency.p99 + 5 && allArrived,
+      });
+    }
     out.push({
       scenario: s.id,
-      target: `p99 ≤ latencyMs + 25 = ${r.latencyBudgetMs} ms at half the max${r.liveRate !== undefined ? " live" : ""} rate`,
+      target: `p99 ≤ latencyMs + 25 = ${r.latencyBudgetMs} ms at half the max${r.liveRate !== undefined ? " live" : ""} rate (information, not a target)`,
       value: r.latency ? `p99 ${r.latency.p99.toFixed(1)} ms at ${fmt(r.halfRate)} msg/s` : "no samples",
-      pass: r.latency !== undefined && r.latency.p99 <= r.latencyBudgetMs && r.latencyDelivered >= r.latencySent * 0.99,
+      pass: r.latency !== undefined && r.latency.p99 <= r.latencyBudgetMs && allArrived,
+      info: true,
     });
     out.push({ scenario: s.id, target: "connector RSS ≤ 200 MB", value: `${r.peakRssMb.toFixed(0)} MB`, pass: r.peakRssMb <= 200 });
   }
@@ -575,17 +701,23 @@ async function main(): Promise<void> {
     if (QUICK) list = list.map((s) => ({ ...s, count: Math.round(s.count * 0.4) }));
     if (!list.length) throw new Error(`--only matched no scenario; ids: ${scenarios(false).map((s) => s.id).join(", ")}`);
   }
+  bento = bentoBinary(values.peer ?? false, resolve(__dirname, "..", ".."));
   const m = machine();
   log(`mqtt-kafka-connector benchmark${QUICK ? " (quick)" : ""}: ${list.length} scenarios, latency passes of ${LATENCY_SECONDS} s`);
   log(`machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, load average ${m.loadAvgStart.join(" ")}; brokers, load generator and connector share these cores`);
   log(`connector: ${runtime.describe}`);
+  if (bento) log(`peer: ${bentoVersion(bento)} (${bento}) on ${[...PEER_SCENARIOS].filter((id) => list.some((s) => s.id === id)).join(", ") || "no scenario of this run"}`);
   log("starting Mosquitto and Kafka...");
   brokers = await startLocalBrokers({ mqtt: { extraConfig: MOSQUITTO_EXTRA } });
   const kafka = new Kafka({ brokers: [brokers.kafka.bootstrap], logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
   const results: ScenarioResult[] = [];
+  let references: ReferenceResult[] | undefined;
   try {
+    if (values.peer) {
+      references = await cClientReferences({ mqttUrl: brokers.mqtt.url, mqttPort: brokers.mqtt.port, bootstrap: brokers.kafka.bootstrap, newTopic, sizes: [100, 1024], quick: QUICK, log });
+    }
     for (const [i, s] of list.entries()) {
       log(`scenario ${i + 1}/${list.length} ${s.id}: ${describe(s)}, ${fmt(s.count)} messages`);
       const before = cpuSnapshot();
@@ -610,6 +742,22 @@ async function main(): Promise<void> {
     connectorRuntime: runtime.describe,
     ceilings,
     scenarios: results,
+    ...(bento
+      ? {
+          peer: {
+            name: "Bento",
+            version: BENTO_VERSION,
+            binary: bentoVersion(bento),
+            guarantees: BENTO_GUARANTEES,
+            config:
+              "Bento config: MQTT→Kafka `mqtt` input (QoS 1, clean session) → `kafka_franz` output (idempotent_write: true, so acks=all; the scenario's compression), " +
+              "once with `batching` {count: maxMessages, byte_size: maxBytes, period: latencyMs} from the connector's batching (the period applies even where the connector's batching is off, since Bento flushes a partial batch only on its period) and once with no batch policy (franz-go still groups records per request); " +
+              "Kafka→MQTT `kafka_franz` input (consumer group, from the oldest offset, defaults otherwise) → `mqtt` output (QoS 1, default max_in_flight). " +
+              "Each Bento variant runs right after (MQTT→Kafka: as many rounds as the connector, the better counts) or before (Kafka→MQTT: one drain, like the connector's) the connector, on topics of its own. The targets take Bento's faster variant for msg/s and its leaner one for CPU.",
+          },
+        }
+      : {}),
+    ...(references ? { references } : {}),
     targets: targets(results),
   };
   mkdirSync(OUT, { recursive: true });
@@ -617,6 +765,8 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT, "latest.json"), JSON.stringify(all, null, 2) + "\n");
   writeFileSync(join(OUT, "latest.md"), md);
   writeFileSync(join(OUT, "latest.svg"), toSvg(all));
+  const peerSvg = toPeerSvg(all);
+  if (peerSvg) writeFileSync(join(OUT, "latest-peer.svg"), peerSvg);
   process.stdout.write(`\n${md}\n`);
   log(`wrote ${join(OUT, "latest.json")}, latest.md and latest.svg in ${all.wallSeconds} s`);
 }
