@@ -568,6 +568,16 @@ export interface ConnectorRuntimeArgs {
    */
   drainTimeoutSeconds?: number;
   /**
+   * Bytes the spool may hold; when it is full, spooling routes take no new messages (no PUBACK) until Kafka takes spooled ones.
+   * Environment variable `SPOOL_MAX_BYTES`, flag `--spool-max-bytes`. At least 1048576. Default: `1073741824`.
+   */
+  spoolMaxBytes?: number;
+  /**
+   * With --spool-dir: outage spools only while Kafka is unavailable or slower than the input, always spools every message, off ignores the spool.
+   * Environment variable `SPOOL_MODE`, flag `--spool-mode`. One of: `off`, `outage`, `always`. Default: `outage`.
+   */
+  spoolMode?: string;
+  /**
    * On stop, keep shared-subscription sessions instead of leaving the group.
    * Environment variable `MQTT_KEEP_SHARED_SESSIONS`, flag `--keep-shared-sessions`. Default: `false`.
    */

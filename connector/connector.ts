@@ -8,7 +8,7 @@ import { ConnectorMetrics } from "./metrics";
 import { buildPorts, type ConnectorPorts } from "./ports/factory";
 import type { KafkaProducerPort } from "./ports/types";
 import { connectorOrigin } from "./routes/loop-guard";
-import type { Pipeline } from "./routes/pipeline";
+import type { Pipeline, SpoolState } from "./routes/pipeline";
 import type { MqttToKafkaPipeline } from "./routes/mqtt-to-kafka";
 import type { KafkaToMqttPipeline } from "./routes/kafka-to-mqtt";
 import { createPipeline, describeRoute, routeDefs, type RouteDef } from "./lifecycle/route-defs";
@@ -16,6 +16,8 @@ import { planReload, type ReloadPlan, type RouteState } from "./lifecycle/reload
 import { TopicMetadata } from "./lifecycle/topic-metadata";
 import { logThroughput } from "./lifecycle/summaries";
 import { connectorPortUse, type RuntimeOptions } from "./lifecycle/runtime";
+import { openSpool } from "./lifecycle/spool";
+import type { Spool } from "./spool/store";
 
 export { DEFAULT_RUNTIME, type RuntimeOptions } from "./lifecycle/runtime";
 export type { ConnectorPorts } from "./ports/factory";
@@ -26,6 +28,8 @@ export interface RouteRuntimeState {
   connected: boolean;
   inFlight: number;
   delivered: number;
+  /** With a disk spool: what the route holds there, and whether the spool is full. */
+  spool?: SpoolState;
 }
 
 export type ConnectorState = "new" | "starting" | "running" | "stopping" | "stopped";
@@ -49,6 +53,7 @@ export class Connector {
   private drainCompleted = false;
   private reloading: Promise<unknown> = Promise.resolve();
   private readonly abortStart = new AbortController();
+  private spool: Spool | undefined;
 
   constructor(
     readonly config: ConnectorConfig,
@@ -98,7 +103,9 @@ export class Connector {
     this.topics.use(await this.topics.fetchRetrying(this.topicMaps, this.abortStart.signal));
     this.topics.refreshEvery(this.runtime.partitionRefreshMs, () => this.topicMaps);
     const defs = [...routeDefs(this.config.connector, this.topicMaps).values()];
+    if (this.runtime.spool) this.spool = openSpool(this.runtime.spool, this.runtime.instanceIndex, this.metrics, this.log);
     await this.startRoutes(defs);
+    this.spool?.warnStranded();
     this.state = "running";
     this.log.info({ routes: defs.map((d) => describeRoute(d, this.config.connector)) }, "connector running");
     this.summaries = logThroughput(() => this.pipelines, this.runtime.summaryIntervalMs, this.log);
@@ -111,7 +118,8 @@ export class Connector {
       await producer.connect();
       this.producer = producer;
     }
-    const ctx = { connector: this.config.connector, clientIdPrefix: this.clientIdPrefix, ports: this.ports, topics: this.topics, runtime: this.runtime, metrics: this.metrics, log: this.log };
+    const spool = this.spool && this.runtime.spool ? { spool: this.spool, mode: this.runtime.spool.mode } : undefined;
+    const ctx = { connector: this.config.connector, clientIdPrefix: this.clientIdPrefix, ports: this.ports, topics: this.topics, runtime: this.runtime, metrics: this.metrics, log: this.log, ...(spool ? { spool } : {}) };
     const origin = connectorOrigin(this.config.connector.metadata.namespace, this.config.connector.metadata.name);
     const started = defs.map((d) => {
       const pipeline = createPipeline(d, { ...ctx, origin, producer: () => this.producer! });
@@ -128,7 +136,12 @@ export class Connector {
 
   /** Per-route state for /readyz and the custom resources' status. */
   routeStates(): Record<string, RouteRuntimeState> {
-    return Object.fromEntries(this.pipelines.map((p) => [p.key, { name: p.name, direction: p.direction, connected: p.ready, inFlight: p.inFlight, delivered: p.stats.delivered }]));
+    return Object.fromEntries(
+      this.pipelines.map((p) => {
+        const spool = p.spoolState?.();
+        return [p.key, { name: p.name, direction: p.direction, connected: p.ready, inFlight: p.inFlight, delivered: p.stats.delivered, ...(spool ? { spool } : {}) }];
+      }),
+    );
   }
 
   /** Updates the gauges that are cheaper to read at scrape time than to track per message. */
@@ -196,6 +209,7 @@ export class Connector {
       for (const p of pipelines) p.abort();
     }
     await Promise.all(pipelines.map((p) => p.disconnect()));
+    await this.spool?.close().catch((e: unknown) => this.log.error({ err: (e as Error).message }, "closing the spool failed"));
     await this.ports.kafka.close();
     this.state = "stopped";
     const stats = (dir: Pipeline["direction"]) => Object.fromEntries(pipelines.filter((p) => p.direction === dir).map((p) => [p.name, { ...p.stats, receivedByClient: undefined }]));

@@ -37,6 +37,13 @@ export class ConnectorMetrics {
   readonly configReloads: Counter<"result">;
   readonly connectionErrors: Counter<"client">;
   readonly kafkajsSeam: Gauge<"part">;
+  readonly spoolRecords: Gauge<"route">;
+  readonly spoolBytes: Gauge<"route">;
+  readonly spoolOldestAge: Gauge<"route">;
+  readonly spooling: Gauge<"route">;
+  readonly spoolReplayed: Counter<"route">;
+  readonly spoolFull: Gauge;
+  readonly spoolFsync: Histogram;
 
   constructor(defaultLabels: Record<string, string> = {}) {
     const r = this.registry;
@@ -78,6 +85,13 @@ export class ConnectorMetrics {
       labelNames: ["part"],
       registers: [r],
     });
+    this.spoolRecords = new Gauge({ name: `${PREFIX}spool_records`, help: "Records the route holds in the disk spool.", labelNames: ["route"], registers: [r] });
+    this.spoolBytes = new Gauge({ name: `${PREFIX}spool_bytes`, help: "Bytes the route holds in the disk spool (records plus overhead).", labelNames: ["route"], registers: [r] });
+    this.spoolOldestAge = new Gauge({ name: `${PREFIX}spool_oldest_age_seconds`, help: "Age of the oldest record in the route's spool; 0 when it is empty.", labelNames: ["route"], registers: [r] });
+    this.spooling = new Gauge({ name: `${PREFIX}spooling`, help: "1 while the route writes to the disk spool and sends from it.", labelNames: ["route"], registers: [r] });
+    this.spoolReplayed = new Counter({ name: `${PREFIX}spool_replayed_total`, help: "Records sent to Kafka from the disk spool.", labelNames: ["route"], registers: [r] });
+    this.spoolFull = new Gauge({ name: `${PREFIX}spool_full`, help: "1 while the spool is at --spool-max-bytes: spooling routes take no new messages.", registers: [r] });
+    this.spoolFsync = new Histogram({ name: `${PREFIX}spool_fsync_seconds`, help: "Time from a spool append to its data being on disk (commit and fsync).", buckets: LATENCY_BUCKETS, registers: [r] });
     this.configReloads = new Counter({ name: `${PREFIX}config_reloads_total`, help: "Topic-map reloads by result (applied, rejected).", labelNames: ["result"], registers: [r] });
   }
 
@@ -88,6 +102,15 @@ export class ConnectorMetrics {
       this.inFlight.set(labels, p.inFlight);
       this.routeReady.set(labels, p.ready ? 1 : 0);
       if (p.direction === "mqttToKafka") this.bufferedBytes.set({ route: p.name }, p.buffered);
+      const spool = p.spoolState?.();
+      if (spool) {
+        const route = { route: p.name };
+        this.spoolRecords.set(route, spool.records);
+        this.spoolBytes.set(route, spool.bytes);
+        this.spoolOldestAge.set(route, spool.oldestAgeSeconds);
+        this.spooling.set(route, spool.spooling ? 1 : 0);
+        this.spoolFull.set(spool.full ? 1 : 0);
+      }
     }
     this.ready.set(ready ? 1 : 0);
   }
@@ -113,6 +136,7 @@ export class ConnectorMetrics {
       deadLettered: this.deadLettered.labels(l),
       dropped: (reason: string) => this.dropped.inc({ ...l, reason }),
       loopSuppressed: this.loopSuppressed.labels({ route }),
+      spoolReplayed: this.spoolReplayed.labels({ route }),
       lag: (topic: string, partition: number, value: number) => this.consumerLag.set({ route, topic, partition: String(partition) }, value),
     };
   }
@@ -120,7 +144,8 @@ export class ConnectorMetrics {
   /** Forgets a removed route's series so dashboards do not show it as stuck. */
   async removeRoute(route: string): Promise<void> {
     const all = [this.messagesIn, this.messagesOut, this.bytesIn, this.bytesOut, this.batchSize, this.deliveryLatency, this.produceLatency, this.errors,
-      this.inFlight, this.bufferedBytes, this.deadLettered, this.dropped, this.loopSuppressed, this.consumerLag, this.routeReady];
+      this.inFlight, this.bufferedBytes, this.deadLettered, this.dropped, this.loopSuppressed, this.consumerLag, this.routeReady,
+      this.spoolRecords, this.spoolBytes, this.spoolOldestAge, this.spooling, this.spoolReplayed];
     for (const m of all) {
       const { values } = await m.get();
       for (const v of values) if (v.labels["route"] === route) (m as { remove(labels: object): void }).remove(stripHistogramLabels(v.labels));

@@ -65,6 +65,29 @@ export const RUNTIME_OPTIONS = {
   commitIntervalMs: int({ flag: "commit-interval-ms", env: "KAFKA_COMMIT_INTERVAL_MS", default: 1000, min: 250, help: "offset commit cadence; Event Hubs allows about 4 commits per second per partition" }),
   sessionTimeoutMs: int({ flag: "kafka-session-timeout-ms", env: "KAFKA_SESSION_TIMEOUT_MS", default: 10_000, min: 6000, help: "how long a crashed instance's partitions wait before the group reassigns them" }),
   drainTimeoutSeconds: int({ flag: "drain-timeout", env: "DRAIN_TIMEOUT_SECONDS", default: 30, min: 0, help: "seconds allowed for the drain on SIGTERM/SIGINT" }),
+  spoolDir: {
+    kind: "text",
+    flag: "spool-dir",
+    env: "SPOOL_DIR",
+    default: "",
+    podManaged: true,
+    help: "directory of the disk spool for mqttToKafka routes (each instance uses DIR/instance-<index>); empty: no spool",
+  },
+  spoolMaxBytes: int({
+    flag: "spool-max-bytes",
+    env: "SPOOL_MAX_BYTES",
+    default: 1024 * 1024 * 1024,
+    min: 1024 * 1024,
+    help: "bytes the spool may hold; when it is full, spooling routes take no new messages (no PUBACK) until Kafka takes spooled ones",
+  }),
+  spoolMode: {
+    kind: "enum",
+    flag: "spool-mode",
+    env: "SPOOL_MODE",
+    values: ["off", "outage", "always"] as const,
+    default: "outage",
+    help: "with --spool-dir: outage spools only while Kafka is unavailable or slower than the input, always spools every message, off ignores the spool",
+  },
   keepSharedSessions: { kind: "flag", flag: "keep-shared-sessions", env: "MQTT_KEEP_SHARED_SESSIONS", default: false, help: "on stop, keep shared-subscription sessions instead of leaving the group" },
 } as const satisfies Record<string, OptionSpec>;
 

@@ -14,6 +14,7 @@ import { KafkaToMqttPipeline } from "../routes/kafka-to-mqtt";
 import type { Pipeline } from "../routes/pipeline";
 import type { RouteState } from "./reload-plan";
 import type { TopicMetadata } from "./topic-metadata";
+import type { Spool } from "../spool/store";
 
 export type PipelineRuntime = Pick<
   RuntimeOptions,
@@ -68,6 +69,8 @@ export interface PipelineContext {
   runtime: PipelineRuntime;
   metrics: ConnectorMetrics;
   log: Logger;
+  /** The connector's disk spool, when it has one. */
+  spool?: { spool: Spool; mode: "outage" | "always" };
 }
 
 export function createPipeline(def: RouteDef, ctx: PipelineContext): Pipeline {
@@ -92,6 +95,7 @@ export function createPipeline(def: RouteDef, ctx: PipelineContext): Pipeline {
       leaveSharedOnStop: rt.leaveSharedOnStop,
       subscription: routeSubscription(r.body, ctx.connector.metadata.name, ctx.connector.spec.instances),
       metrics,
+      ...(ctx.spool ? { spool: ctx.spool } : {}),
     }, log);
   }
   return new KafkaToMqttPipeline(r.body, r.map.spec, ctx.ports.mqtt, ctx.ports.kafka, {

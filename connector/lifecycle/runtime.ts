@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   leaveSharedOnStop: boolean;
   /** Interval of the one-line throughput summary logged at info; 0 disables it. */
   summaryIntervalMs: number;
+  /** The disk spool of mqttToKafka routes; absent: none. */
+  spool?: { dir: string; maxBytes: number; mode: "outage" | "always" };
 }
 
 /** The connector's part of the runtime options table (config/runtime-options.ts), as it uses them. */
@@ -39,6 +41,7 @@ export function runtimeFromValues(v: RuntimeValues): RuntimeOptions {
     partitionRefreshMs: 60_000,
     leaveSharedOnStop: !v.keepSharedSessions,
     summaryIntervalMs: 60_000,
+    ...(v.spoolDir && v.spoolMode !== "off" ? { spool: { dir: v.spoolDir, maxBytes: v.spoolMaxBytes, mode: v.spoolMode } } : {}),
   };
 }
 

@@ -25,6 +25,11 @@ export interface KafkaSenderTarget<T extends SendItem> {
   refused(item: T, reason: string): void;
   /** A send failed and will be retried (or was refused): for counting. */
   failed(): void;
+  /**
+   * After a failed send: true when the route has taken the items back (it spools them to disk), so
+   * they are not retried here.
+   */
+  handBack?(items: T[]): boolean;
 }
 
 export class KafkaSender<T extends SendItem> {
@@ -47,6 +52,10 @@ export class KafkaSender<T extends SendItem> {
       } catch (e) {
         t.failed();
         if (e instanceof ConnectorError && e.code === "KAFKA_RECORD_REJECTED") return this.isolate(items, e);
+        if (t.handBack?.(items)) {
+          this.log.warn({ err: (e as Error).message, kafkaTopic: t.topic, records: items.length }, "Kafka send failed; the batch goes to the spool and is sent from there");
+          return;
+        }
         const delay = backoffMs(attempt);
         this.log.error({ err: (e as Error).message, kafkaTopic: t.topic, records: items.length, attempt, retryInMs: delay }, "Kafka send failed; retrying the batch");
         await sleep(delay, this.stop);

@@ -14,10 +14,12 @@ import { CoalescedCounters } from "./coalesced-counters";
 import { HELD_MESSAGE_OVERHEAD, MAX_BATCH_BYTES, RECORD_BATCH_HEADER, mqttClientId, recordSize } from "./limits";
 import { KafkaSender } from "./kafka-sender";
 import { Outcomes, type UndeliverableKind } from "./outcomes";
-import { emptyStats, type Pipeline, type PipelineStats } from "./pipeline";
+import { emptyStats, type Pipeline, type PipelineStats, type SpoolState } from "./pipeline";
 import { isTopicTemplate } from "../config/routes";
 import { compileTemplate, kafkaTopicNameProblem, renderTemplate, show, TemplateMiss, type Template, type TemplateInput } from "../core/template";
 import type { TopicStatus } from "../lifecycle/topic-metadata";
+import type { Spool } from "../spool/store";
+import { SpoolPath, type HeldMessage, type SpoolMode } from "./spool-path";
 
 export const ACKS: Record<KafkaAcks, 0 | 1 | -1> = { zero: 0, one: 1, all: -1 };
 
@@ -51,6 +53,8 @@ export interface MqttToKafkaOptions {
   /** What the route's clients subscribe to (config/subscription.ts). */
   subscription: RouteSubscription;
   metrics: RouteMetrics;
+  /** The connector's disk spool, and when the route uses it. */
+  spool?: { spool: Spool; mode: Exclude<SpoolMode, "off"> };
 }
 
 export interface MqttToKafkaStats extends PipelineStats {
@@ -60,13 +64,20 @@ export interface MqttToKafkaStats extends PipelineStats {
   maxBatch: number;
   loopSuppressed: number;
   sendErrors: number;
+  /** Messages written to the disk spool, and records sent from it. */
+  spooled: number;
+  replayed: number;
 }
 
-interface Pending {
-  record: OutboundRecord;
-  bytes: number;
-  message: InboundMqttMessage;
-}
+type Pending = HeldMessage;
+
+/** `outage` mode: a send still running after this long means Kafka is down or slower than the input. */
+const SLOW_SEND_MS = 1000;
+/**
+ * `outage` mode: this share of the MQTT window held means Kafka is slower than the input right now.
+ * Waiting longer would let the broker's own queue for us (1000 messages in a stock Mosquitto) overflow.
+ */
+const WINDOW_SHARE = 0.9;
 
 /** Where a templated route sends one MQTT topic's messages, or why it cannot. Cached per MQTT topic. */
 type Resolution = { topic: string; key: Buffer | null } | TemplateMiss;
@@ -81,7 +92,7 @@ const RESOLUTION_CACHE = 10_000;
  */
 export class MqttToKafkaPipeline implements Pipeline {
   readonly direction = "mqttToKafka";
-  readonly stats: MqttToKafkaStats = { ...emptyStats(), receivedByClient: {}, maxBatch: 0, loopSuppressed: 0, sendErrors: 0 };
+  readonly stats: MqttToKafkaStats = { ...emptyStats(), receivedByClient: {}, maxBatch: 0, loopSuppressed: 0, sendErrors: 0, spooled: 0, replayed: 0 };
   private readonly subs: MqttSubscription[] = [];
   private readonly acc: BatchAccumulator<Pending>;
   private readonly queued: Batch<Pending>[] = [];
@@ -110,6 +121,13 @@ export class MqttToKafkaPipeline implements Pipeline {
   private readonly lookups = new Set<Promise<void>>();
   /** Bytes per topic in the open batch, for topics whose max.message.bytes is known (templated routes). */
   private openTopicBytes = new Map<string, number>();
+  private readonly spoolPath: SpoolPath | undefined;
+  /** Messages go to the disk spool, and sends come from it. */
+  private spooling = false;
+  /** The direct batch being sent, and since when. */
+  private inFlightBatch: Pending[] | undefined;
+  private sendStartedAt = 0;
+  private slowTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly route: MqttToKafkaRoute,
@@ -139,15 +157,27 @@ export class MqttToKafkaPipeline implements Pipeline {
         acks: ACKS[route.kafkaAcks],
         compression: map.compression,
         delivered: (items, sentAt) => this.delivered(items, sentAt),
-        refused: (item, reason) => this.poison(item.message, "rejected", `rejected by Kafka: ${reason}`),
+        refused: (item, reason) => this.refused(item, reason),
         failed: () => {
           this.stats.sendErrors++;
           opts.metrics.error("kafka_send");
         },
+        handBack: (items) => this.handBack(items),
       },
       this.stopSignal.signal,
       log,
     );
+    if (opts.spool) {
+      const { spool, mode } = opts.spool;
+      this.spoolPath = new SpoolPath(spool, spool.route(opts.key), mode, route.kafkaTopic, {
+        stored: (p) => this.unbuffer(p),
+        appended: () => this.pump(),
+        corrupt: (seq, reason) => {
+          this.log.error({ seq, reason }, "a spooled record did not survive on disk; it is skipped, not sent");
+          this.outcomes.dropped("spool_corrupt");
+        },
+      }, log);
+    }
   }
 
   get key(): string {
@@ -166,11 +196,26 @@ export class MqttToKafkaPipeline implements Pipeline {
     return this.bufferedBytes;
   }
 
+  /** Connected, and able to take messages (a full spool takes none). */
   get ready(): boolean {
-    return this.subs.length > 0 && this.subs.every((s) => s.connected);
+    return this.subs.length > 0 && this.subs.every((s) => s.connected) && !(this.spooling && this.spoolPath!.spool.full);
+  }
+
+  /** The spool as this route sees it, for metrics and /readyz; undefined without a spool. */
+  spoolState(): SpoolState | undefined {
+    const sp = this.spoolPath;
+    if (!sp) return undefined;
+    return { spooling: this.spooling, records: sp.route.records, bytes: sp.route.bytes, oldestAgeSeconds: sp.oldestAgeSeconds(), full: sp.spool.full };
   }
 
   async start(): Promise<void> {
+    const sp = this.spoolPath;
+    if (sp && (sp.mode === "always" || !sp.route.empty)) {
+      // What an earlier run spooled goes first; new messages queue behind it on disk.
+      this.spooling = true;
+      if (!sp.route.empty) this.log.warn({ records: sp.route.records }, "sending what the spool holds before new messages");
+      this.pump();
+    }
     const dl = this.route.deadLetter;
     if (dl?.mqttTopic) {
       this.dlqPublisher = this.mqtt.publisher(mqttClientId(this.opts.clientIdPrefix, this.opts.instanceIndex, this.route.name, "dlq"), this.opts.sessionExpirySeconds);
@@ -323,11 +368,74 @@ export class MqttToKafkaPipeline implements Pipeline {
 
   /** Gives up a held message without settling it. */
   private release(p: Pending): void {
+    this.unbuffer(p);
+  }
+
+  /** The message no longer counts as held in memory (delivered, refused, given up or spooled). */
+  private unbuffer(p: Pending): void {
+    if (p.unbuffered) return;
+    p.unbuffered = true;
     this.bufferedBytes -= p.bytes;
     this.bufferedCount--;
   }
 
+  /** QoS 1 messages the broker may have outstanding with this route's clients. */
+  private get window(): number {
+    return this.opts.receiveMaximum * Math.max(1, this.subs.length);
+  }
+
+  private settleOnce(p: Pending): void {
+    if (p.settled) return;
+    p.settled = true;
+    p.message.settle();
+  }
+
+  /**
+   * `outage` mode: from now on messages go to disk and are PUBACKed from there, so the broker's
+   * queue for us does not fill while Kafka is away. Everything held in memory goes first, in
+   * arrival order; a send still running stays in flight, and what it delivers is dropped from the
+   * spool again.
+   */
+  private enterSpooling(why: string): void {
+    const sp = this.spoolPath;
+    if (!sp || this.spooling || !this.accepting) return;
+    this.spooling = true;
+    if (this.slowTimer) clearTimeout(this.slowTimer);
+    this.slowTimer = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const held = [...(this.inFlightBatch ?? []).filter((p) => !p.delivered), ...this.queued.flatMap((b) => b.items)];
+    this.queued.length = 0;
+    const open = this.flushOpen();
+    if (open) held.push(...open.items);
+    this.log.warn({ why, held: held.length }, "spooling to disk until Kafka keeps up again");
+    this.stats.spooled += held.length;
+    for (const p of held) sp.admit(p);
+  }
+
+  /** A failed send of the direct path: spool its batch instead of retrying it while the window stays full. */
+  private handBack(items: Pending[]): boolean {
+    if (this.spoolPath?.mode !== "outage" || items.some((p) => p.replay)) return false;
+    this.enterSpooling("a Kafka send failed");
+    return items.every((p) => p.admitted);
+  }
+
+  private refused(item: Pending, reason: string): void {
+    // A direct record spooled meanwhile is dead-lettered now; its spooled copy must not be sent again.
+    if (item.slot && !item.replay) this.spoolPath!.route.discard([item.slot]);
+    item.delivered = true;
+    this.poison(item.message, "rejected", `rejected by Kafka: ${reason}`, () => this.settleOnce(item));
+  }
+
   private accumulate(p: Pending): void {
+    if (this.spooling) {
+      this.stats.spooled++;
+      return this.spoolPath!.admit(p);
+    }
+    if (this.spoolPath?.mode === "outage" && this.sendStartedAt && this.bufferedCount >= WINDOW_SHARE * this.window) {
+      this.acc.add(p, p.bytes, Date.now()).forEach((b) => this.queued.push(b));
+      return this.enterSpooling("the MQTT receive window is full behind a Kafka send");
+    }
     const cut = this.acc.add(p, p.bytes, Date.now());
     for (const b of cut) this.queued.push(b);
     // The open batch was cut: the per-topic shares start over (place() adds this message's if it opened the next).
@@ -364,8 +472,11 @@ export class MqttToKafkaPipeline implements Pipeline {
   }
 
   /** Sends a message that cannot go to Kafka to the dead-letter target; its PUBACK follows once that is done. */
-  private poison(m: InboundMqttMessage, kind: UndeliverableKind, reason: string): void {
-    const p = this.outcomes.undeliverable(this.deadLetters, kind, { reason, sourceTopic: m.topic, payload: m.payload, properties: m.properties }).then(() => m.settle());
+  private poison(m: InboundMqttMessage, kind: UndeliverableKind, reason: string, settle: () => void = () => m.settle()): void {
+    const p = this.outcomes.undeliverable(this.deadLetters, kind, { reason, sourceTopic: m.topic, payload: m.payload, properties: m.properties }).then(() => {
+      settle();
+      if (this.spooling) this.pump(); // a released spool record may have been the last one
+    });
     this.poisonInFlight.add(p);
     void p.finally(() => this.poisonInFlight.delete(p));
   }
@@ -380,10 +491,20 @@ export class MqttToKafkaPipeline implements Pipeline {
     met.messagesOut.inc(items.length);
     const now = Date.now();
     let bytes = 0;
+    let replayed = 0;
+    const late = [];
     for (const p of items) {
       bytes += p.message.payload.length;
       met.deliveryLatency.observe((now - p.message.receivedAt) / 1000);
-      p.message.settle();
+      p.delivered = true;
+      if (p.replay) replayed++;
+      else if (p.slot) late.push(p.slot); // spooled while this send ran: its PUBACK is out, its copy goes
+      this.settleOnce(p);
+    }
+    if (late.length) this.spoolPath!.route.discard(late);
+    if (replayed) {
+      this.stats.replayed += replayed;
+      met.spoolReplayed.inc(replayed);
     }
     met.bytesOut.inc(bytes);
   }
@@ -391,6 +512,7 @@ export class MqttToKafkaPipeline implements Pipeline {
   /** Starts the next send if none is running; arms the linger timer otherwise. */
   private pump(): void {
     if (this.sending) return;
+    if (this.spooling) return this.replay();
     let batch = this.queued.shift();
     if (!batch && this.acc.pendingCount > 0) {
       const deadline = this.acc.deadline() ?? 0;
@@ -404,16 +526,40 @@ export class MqttToKafkaPipeline implements Pipeline {
     }
     if (!batch) return;
     const b = batch;
+    this.inFlightBatch = b.items;
+    this.sendStartedAt = Date.now();
+    if (this.spoolPath?.mode === "outage") this.slowTimer = setTimeout(() => this.enterSpooling(`a Kafka send has run for over ${SLOW_SEND_MS} ms`), SLOW_SEND_MS);
     this.sending = this.sender
       .deliver(b.items)
       .then(() => {
-        this.bufferedBytes -= b.bytes;
-        this.bufferedCount -= b.items.length;
+        for (const p of b.items) if (!p.admitted) this.unbuffer(p);
       })
       .finally(() => {
+        if (this.slowTimer) clearTimeout(this.slowTimer);
+        this.slowTimer = undefined;
+        this.inFlightBatch = undefined;
+        this.sendStartedAt = 0;
         this.sending = undefined;
         this.pump();
       });
+  }
+
+  /** Sends the oldest spooled records; back to direct sends (outage mode) once the spool is empty. */
+  private replay(): void {
+    const sp = this.spoolPath!;
+    if (!this.accepting) return; // stopping: what is left stays on disk
+    const items = sp.nextBatch(this.acc.limits.maxMessages, this.acc.limits.maxBytes);
+    if (!items.length) {
+      if (sp.mode === "outage" && sp.idle && this.accepting) {
+        this.spooling = false;
+        this.log.info({ replayed: this.stats.replayed }, "spool empty: Kafka keeps up again, sending directly");
+      }
+      return;
+    }
+    this.sending = this.sender.deliver(items).finally(() => {
+      this.sending = undefined;
+      this.pump();
+    });
   }
 
   /**
@@ -434,11 +580,26 @@ export class MqttToKafkaPipeline implements Pipeline {
     while (this.lookups.size) await Promise.all([...this.lookups]);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.spooling) return this.drainSpooling();
     const leftover = this.flushOpen();
     if (leftover) this.queued.push(leftover);
     this.pump();
     while (this.sending) await this.sending;
     await Promise.all([...this.poisonInFlight]);
+  }
+
+  /**
+   * Spooling: what was taken goes to disk and is PUBACKed; what Kafka has not acknowledged stays
+   * there for the next start (or the route that replaces this one on a reload).
+   */
+  private async drainSpooling(): Promise<void> {
+    const sp = this.spoolPath!;
+    await sp.settle(true);
+    // A send still running is not waited for: its records are on disk, and at worst sent twice.
+    this.stopSignal.abort();
+    await Promise.all([...this.poisonInFlight]);
+    sp.route.rewind();
+    if (!sp.route.empty) this.log.info({ records: sp.route.records }, "spooled records kept on disk for the next start");
   }
 
   private get leavesOnStop(): boolean {

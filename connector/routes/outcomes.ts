@@ -6,7 +6,7 @@ import type { RouteMetrics } from "../metrics";
 import type { DeadLetter, DeadLetterSink } from "./dead-letter";
 import type { DropReason, PipelineStats } from "./pipeline";
 
-export type UndeliverableKind = Exclude<DropReason, "expired" | "qos0_buffer_full">;
+export type UndeliverableKind = Exclude<DropReason, "expired" | "qos0_buffer_full" | "spool_corrupt">;
 
 export class Outcomes {
   constructor(

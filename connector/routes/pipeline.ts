@@ -6,7 +6,7 @@ import type { Direction } from "../config/routes";
  * illegal name, one outside the route's kafkaTopics, a Kafka topic that does not exist, an MQTT
  * topic with a wildcard or an empty level).
  */
-export type DropReason = "oversize" | "invalid" | "rejected" | "refused" | "unroutable" | "expired" | "qos0_buffer_full";
+export type DropReason = "oversize" | "invalid" | "rejected" | "refused" | "unroutable" | "expired" | "qos0_buffer_full" | "spool_corrupt";
 
 /** The same counters, with the same names, in both directions. */
 export interface PipelineStats {
@@ -21,6 +21,16 @@ export interface PipelineStats {
   droppedBy: Partial<Record<DropReason, number>>;
   /** Produce requests (mqttToKafka) or fetched batches (kafkaToMqtt) completed. */
   batches: number;
+}
+
+export interface SpoolState {
+  /** Messages go to disk and sends come from there. */
+  spooling: boolean;
+  records: number;
+  bytes: number;
+  oldestAgeSeconds: number;
+  /** The spool is at its byte budget: spooling routes take no new messages. */
+  full: boolean;
 }
 
 export function emptyStats(): PipelineStats {
@@ -40,6 +50,8 @@ export interface Pipeline {
   readonly inFlight: number;
   /** Bytes held for the target beyond what is in flight (the QoS 0 buffer); 0 where there is none. */
   readonly buffered: number;
+  /** mqttToKafka with a disk spool: what it holds (metrics and /readyz). */
+  spoolState?(): SpoolState | undefined;
   /** Connects and starts taking messages. */
   start(): Promise<void>;
   /**

@@ -3,6 +3,7 @@
  * disk or a bad copy changed: such a record is reported and skipped, never sent as garbage.
  *
  *   u8 version | u32 crc | f64 spooledAt | i32 partition | u16 topic length | topic
+ *   | u16 source length | source (the MQTT topic)
  *   | i32 key length (-1: null) | key | u32 value length | value
  *   | u16 header count | (u16 name length | name | u32 value length | value)*
  *   | u16 timestamp length | timestamp
@@ -20,7 +21,9 @@ export interface SpooledRecord {
   partition: number;
   headers?: KafkaHeaders;
   timestamp?: string;
-  /** When it was spooled (ms since the epoch): the age of the backlog. */
+  /** The MQTT topic it came from: a dead letter names it. */
+  sourceTopic: string;
+  /** When it was received (ms since the epoch): the age of the backlog and its delivery latency. */
   spooledAt: number;
 }
 
@@ -37,15 +40,18 @@ function headerPairs(h: KafkaHeaders | undefined): [Buffer, Buffer][] {
 
 export function encodeRecord(r: SpooledRecord): Buffer {
   const topic = Buffer.from(r.topic);
+  const source = Buffer.from(r.sourceTopic);
   const headers = headerPairs(r.headers);
   const ts = Buffer.from(r.timestamp ?? "");
-  const size = HEAD + 8 + 4 + 2 + topic.length + 4 + (r.key?.length ?? 0) + 4 + r.value.length + 2 + headers.reduce((n, [k, v]) => n + 2 + k.length + 4 + v.length, 0) + 2 + ts.length;
+  const size = HEAD + 8 + 4 + 2 + topic.length + 2 + source.length + 4 + (r.key?.length ?? 0) + 4 + r.value.length + 2 + headers.reduce((n, [k, v]) => n + 2 + k.length + 4 + v.length, 0) + 2 + ts.length;
   const b = Buffer.allocUnsafe(size);
   let o = HEAD;
   o = b.writeDoubleBE(r.spooledAt, o);
   o = b.writeInt32BE(r.partition, o);
   o = b.writeUInt16BE(topic.length, o);
   o += topic.copy(b, o);
+  o = b.writeUInt16BE(source.length, o);
+  o += source.copy(b, o);
   o = b.writeInt32BE(r.key ? r.key.length : -1, o);
   if (r.key) o += r.key.copy(b, o);
   o = b.writeUInt32BE(r.value.length, o);
@@ -90,6 +96,7 @@ export function decodeRecord(b: Buffer): SpooledRecord {
   const spooledAt = num(8, (at) => b.readDoubleBE(at));
   const partition = i32();
   const topic = bytes(u16()).toString();
+  const sourceTopic = bytes(u16()).toString();
   const keyLen = i32();
   const key = keyLen < 0 ? null : bytes(keyLen);
   const value = bytes(u32());
@@ -103,5 +110,5 @@ export function decodeRecord(b: Buffer): SpooledRecord {
   }
   const timestamp = bytes(u16()).toString();
   if (o !== b.length) throw new SpoolCorruption("trailing bytes");
-  return { topic, key, value, partition, spooledAt, ...(count ? { headers } : {}), ...(timestamp ? { timestamp } : {}) };
+  return { topic, sourceTopic, key, value, partition, spooledAt, ...(count ? { headers } : {}), ...(timestamp ? { timestamp } : {}) };
 }

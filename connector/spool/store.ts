@@ -32,10 +32,20 @@ export interface SpoolEntry {
   corrupt?: string;
 }
 
+/** Where an appended record went: its sequence number and its size on disk. */
+export interface SpoolSlot {
+  seq: number;
+  size: number;
+}
+
 export class Spool {
   private readonly routes = new Map<string, RouteSpool>();
   /** Bytes held by every route (records plus overhead). */
   bytes = 0;
+  private roomWaiters: (() => void)[] = [];
+  /** After close(): late releases (a send that finished after its route stopped) are ignored; the records are sent again. */
+  closed = false;
+  private wasFull = false;
 
   private constructor(
     private readonly root: RootDatabase<Buffer, number>,
@@ -62,6 +72,28 @@ export class Spool {
     return this.bytes >= this.o.maxBytes;
   }
 
+  /** Resolves once the spool has room again (at once when it has). */
+  room(): Promise<void> {
+    if (!this.full) return Promise.resolve();
+    return new Promise((r) => this.roomWaiters.push(r));
+  }
+
+  /** Keeps the byte count, and says so when the budget fills or frees. */
+  change(delta: number): void {
+    this.bytes += delta;
+    const full = this.full;
+    if (full === this.wasFull) return;
+    this.wasFull = full;
+    if (full) {
+      this.o.log.warn({ bytes: this.bytes, maxBytes: this.o.maxBytes }, "spool full: routes take no new MQTT messages (no PUBACK, the broker keeps them) until Kafka takes spooled ones");
+      return;
+    }
+    this.o.log.info({ bytes: this.bytes, maxBytes: this.o.maxBytes }, "spool has room again");
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+  }
+
   /** The spool of one route; what it holds from an earlier run is counted now. */
   route(key: string): RouteSpool {
     let r = this.routes.get(key);
@@ -72,12 +104,28 @@ export class Spool {
     return r;
   }
 
-  /** Routes that have records on disk (from an earlier run, say), by key. */
-  storedRoutes(): string[] {
-    return [...this.root.getKeys({})].map(String).filter((k) => !this.routes.has(k) || this.routes.get(k)!.records > 0);
+  /** Routes with records on disk that no running route has opened (say, removed from the topic maps): key and count. */
+  strandedRoutes(): { route: string; records: number }[] {
+    const out: { route: string; records: number }[] = [];
+    for (const k of this.root.getKeys({})) {
+      const key = String(k);
+      if (this.routes.has(key)) continue;
+      const db = this.root.openDB<Buffer, number>({ name: key, encoding: "binary", keyEncoding: "ordered-binary" });
+      const records = db.getCount();
+      if (records > 0) out.push({ route: key, records });
+    }
+    return out;
+  }
+
+  /** Logs records no running route will send: they wait for their route to come back. */
+  warnStranded(): void {
+    for (const s of this.strandedRoutes()) {
+      this.o.log.warn({ route: s.route, records: s.records }, "the spool holds records of a route that is not configured; they are kept and sent if the route returns");
+    }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.root.flushed;
     await this.root.close();
   }
@@ -89,7 +137,10 @@ export class RouteSpool {
   private lastSeq = 0;
   /** The highest sequence number handed out by next(). */
   private cursor = 0;
+  /** Handed out by next() and not released yet: sequence number to size. */
   private readonly outstanding = new Map<number, number>();
+  /** Discarded before next() reached them; until their removal commits, a read may still return them. */
+  private readonly discarded = new Set<number>();
 
   constructor(
     private readonly spool: Spool,
@@ -103,32 +154,52 @@ export class RouteSpool {
       this.add(value.length);
       this.lastSeq = Math.max(this.lastSeq, Number(seq));
     }
-    if (this.records) spool.o.log.info({ route: key, records: this.records, bytes: this.bytes }, "spool holds records from an earlier run; they are sent first");
+    if (this.records) spool.o.log.warn({ route: key, records: this.records, bytes: this.bytes }, "spool holds records from an earlier run; they are sent before new messages");
   }
 
   private add(n: number): void {
     this.bytes += n + RECORD_OVERHEAD;
-    this.spool.bytes += n + RECORD_OVERHEAD;
+    this.spool.change(n + RECORD_OVERHEAD);
+  }
+
+  private remove(seq: number, size: number): void {
+    void this.db.remove(seq);
+    this.records--;
+    this.bytes -= size + RECORD_OVERHEAD;
+    this.spool.change(-(size + RECORD_OVERHEAD));
   }
 
   /** Stores the records in order; resolves once they are on disk. */
-  async append(records: SpooledRecord[]): Promise<void> {
+  async append(records: SpooledRecord[]): Promise<SpoolSlot[]> {
     const started = process.hrtime.bigint();
+    const slots: SpoolSlot[] = [];
     for (const r of records) {
       const value = encodeRecord(r);
-      void this.db.put(++this.lastSeq, value);
+      const seq = ++this.lastSeq;
+      void this.db.put(seq, value);
       this.records++;
       this.add(value.length);
+      slots.push({ seq, size: value.length });
     }
     await this.root.flushed;
     this.spool.o.onFlush?.(Number(process.hrtime.bigint() - started) / 1e9);
+    return slots;
   }
 
-  /** Up to `limit` records after those already handed out, oldest first. */
-  next(limit: number): SpoolEntry[] {
+  /** Records after those already handed out, oldest first: up to `limit`, and `maxBytes` unless the first alone is larger. */
+  next(limit: number, maxBytes = Infinity): SpoolEntry[] {
     const out: SpoolEntry[] = [];
-    for (const { key, value } of this.db.getRange({ start: this.cursor + 1, limit })) {
+    let total = 0;
+    // Discarded records may still be read (their removal not yet committed): skip them without counting.
+    for (const { key, value } of this.db.getRange({ start: this.cursor + 1, limit: limit + this.discarded.size })) {
+      if (out.length >= limit) break;
       const seq = Number(key);
+      if (this.discarded.has(seq)) {
+        this.cursor = seq;
+        continue;
+      }
+      if (out.length && total + value.length > maxBytes) break;
+      total += value.length;
       this.cursor = seq;
       this.outstanding.set(seq, value.length);
       try {
@@ -138,30 +209,47 @@ export class RouteSpool {
         out.push({ seq, bytes: value.length, corrupt: e.message });
       }
     }
+    for (const seq of this.discarded) if (seq <= this.cursor) this.discarded.delete(seq);
     return out;
   }
 
-  /** Forgets records Kafka has (or that were given up on). No fsync: a crash now only repeats them. */
-  async release(seqs: number[]): Promise<void> {
+  /** Forgets records handed out by next() that Kafka has (or that were given up on). No fsync: a crash now only repeats them. */
+  release(seqs: readonly number[]): void {
+    if (this.spool.closed) return;
     for (const seq of seqs) {
       const size = this.outstanding.get(seq);
       if (size === undefined) continue;
       this.outstanding.delete(seq);
-      void this.db.remove(seq);
-      this.records--;
-      this.bytes -= size + RECORD_OVERHEAD;
-      this.spool.bytes -= size + RECORD_OVERHEAD;
+      this.remove(seq, size);
     }
-    await this.db.committed;
   }
 
-  /** Hands out again what was handed out and not released (a send that will be retried from the spool). */
+  /** Forgets appended records that reached Kafka another way (a send that was in flight when they were spooled). */
+  discard(slots: readonly SpoolSlot[]): void {
+    if (this.spool.closed) return;
+    for (const s of slots) {
+      if (this.outstanding.delete(s.seq)) {
+        this.remove(s.seq, s.size);
+        continue;
+      }
+      if (s.seq <= this.cursor || this.discarded.has(s.seq)) continue; // released already
+      this.discarded.add(s.seq);
+      this.remove(s.seq, s.size);
+    }
+  }
+
+  /** Resolves once removals so far are committed, so next() no longer sees them. */
+  committed(): Promise<unknown> {
+    return this.db.committed;
+  }
+
+  /** Hands out again what was handed out and not released (a send given up at a stop). */
   rewind(): void {
-    this.cursor = this.outstanding.size ? Math.min(...this.outstanding.keys()) - 1 : this.cursor;
+    if (this.outstanding.size) this.cursor = Math.min(...this.outstanding.keys()) - 1;
     this.outstanding.clear();
   }
 
-  /** When the oldest record still held was spooled. */
+  /** When the oldest record still held was received. */
   oldestAt(): number | undefined {
     for (const { value } of this.db.getRange({ limit: 1 })) {
       try {

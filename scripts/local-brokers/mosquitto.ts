@@ -24,6 +24,11 @@ export interface MosquittoOptions {
   security?: { tls?: boolean };
   /** Extra lines appended to the general (pre-listener) section of the conf. */
   extraConfig?: string[];
+  /**
+   * Keep Mosquitto's own per-client queue limit (max_queued_messages 1000) instead of the harness's
+   * million: what a broker that is not ours to tune does during a Kafka outage.
+   */
+  stockQueue?: boolean;
   /** Readiness bound for start() and restarts. Default 15 000. */
   startTimeoutMs?: number;
   /** SIGTERM grace period before SIGKILL in stop(). Default 10 000. */
@@ -170,10 +175,10 @@ class LocalMosquitto extends BrokerProcess implements MosquittoBroker {
       'log_type notice',
       'log_type information',
       'log_timestamp_format %Y-%m-%dT%H:%M:%S',
-      // Tests and the benchmark queue far more than the default 1000 per client.
-      'max_queued_messages 1000000',
       'set_tcp_nodelay true',
     ];
+    // Tests and the benchmark queue far more than the default 1000 per client.
+    if (!this.opts.stockQueue) lines.push('max_queued_messages 1000000');
     // As root, mosquitto would drop to user "mosquitto", which cannot read
     // our 0700 temp dir; staying root is fine for a loopback test broker.
     if (process.getuid?.() === 0) lines.push('user root');

@@ -6,7 +6,7 @@ import pino from "pino";
 import { parseConfigText, selectConnector } from "../../connector/config/load";
 import { Connector, DEFAULT_RUNTIME, type RuntimeOptions } from "../../connector/connector";
 import { formatProblem } from "../../connector/core/errors";
-import { sharedBrokersFixture, uniqueName } from "./brokers";
+import { sharedBrokersFixture, uniqueName, type BrokerProfile } from "./brokers";
 import { plainConnections, testConfig, type TestConfig, type TestConfigOptions } from "./config";
 
 export interface TestConnectorOptions {
@@ -66,9 +66,9 @@ export type FixtureStartOptions = FixtureConfigOptions & Omit<TestConnectorOptio
  * test stop every connector it started (printing the log tail of each when the test failed).
  * `namePrefix` makes the default connector names.
  */
-export function connectorFixture(namePrefix = "itest") {
+export function connectorFixture(namePrefix = "itest", profile?: BrokerProfile) {
   const running: TestConnector[] = [];
-  const brokers = sharedBrokersFixture();
+  const brokers = sharedBrokersFixture(profile);
   afterEach(async function () {
     for (const r of running.splice(0)) {
       if (this.currentTest?.state === "failed") process.stderr.write(`--- connector log ---\n${readLog(r.logFile).slice(-4000)}\n`);

@@ -7,7 +7,7 @@ import { decodeRecord, encodeRecord, SpoolCorruption, type SpooledRecord } from 
 import { Spool } from "../../connector/spool/store";
 
 const log = pino({ level: "silent" });
-const rec = (i: number, extra: Partial<SpooledRecord> = {}): SpooledRecord => ({ topic: "t", key: Buffer.from(`k${i % 3}`), value: Buffer.from(`value-${i}`), partition: i % 2, spooledAt: 1_700_000_000_000 + i, ...extra });
+const rec = (i: number, extra: Partial<SpooledRecord> = {}): SpooledRecord => ({ topic: "t", sourceTopic: `site/${i}`, key: Buffer.from(`k${i % 3}`), value: Buffer.from(`value-${i}`), partition: i % 2, spooledAt: 1_700_000_000_000 + i, ...extra });
 
 describe("spool: record codec", () => {
   it("round-trips keys, null keys, empty values, repeated headers and timestamps", () => {
@@ -19,6 +19,7 @@ describe("spool: record codec", () => {
     for (const r of cases) {
       const back = decodeRecord(encodeRecord(r));
       assert.equal(back.topic, r.topic);
+      assert.equal(back.sourceTopic, r.sourceTopic);
       assert.deepEqual(back.key, r.key);
       assert.deepEqual(back.value, r.value);
       assert.equal(back.partition, r.partition);
@@ -57,7 +58,7 @@ describe("spool: the store", () => {
     const first = r.next(4);
     assert.deepEqual(first.map((e) => e.record!.value.toString()), ["value-0", "value-1", "value-2", "value-3"]);
     assert.deepEqual(r.next(2).map((e) => e.record!.value.toString()), ["value-4", "value-5"]);
-    await r.release(first.map((e) => e.seq));
+    r.release(first.map((e) => e.seq));
     assert.equal(r.records, 6);
     await spool.close();
 
@@ -75,9 +76,26 @@ describe("spool: the store", () => {
     const r = spool.route("m/r");
     await r.append([rec(0), rec(1), rec(2)]);
     const a = r.next(2);
-    await r.release([a[0]!.seq]);
+    r.release([a[0]!.seq]);
     r.rewind();
     assert.deepEqual(r.next(10).map((e) => e.record!.value.toString()), ["value-1", "value-2"]);
+    await spool.close();
+  });
+
+  it("discard forgets a record once, whether next() has handed it out or not, so a release after it changes nothing", async () => {
+    const spool = Spool.open({ dir, maxBytes: 2 ** 20, log });
+    const r = spool.route("m/r");
+    const slots = await r.append([rec(0), rec(1), rec(2), rec(3)]);
+    r.discard([slots[1]!]); // before next() reached it: next() must not return it, even before the removal commits
+    const handed = r.next(2);
+    assert.deepEqual(handed.map((e) => e.record!.value.toString()), ["value-0", "value-2"]);
+    r.discard([slots[2]!]); // handed out and discarded: the release that follows is a no-op
+    r.release(handed.map((e) => e.seq));
+    assert.equal(r.records, 1);
+    assert.equal(spool.bytes, r.bytes);
+    r.discard([slots[0]!]); // released already
+    assert.equal(r.records, 1);
+    assert.deepEqual(r.next(10).map((e) => e.record!.value.toString()), ["value-3"]);
     await spool.close();
   });
 
@@ -89,7 +107,7 @@ describe("spool: the store", () => {
     await spool.route("m/b").append([big(2), big(3)]);
     assert.equal(spool.full, true);
     const b = spool.route("m/b");
-    await b.release(b.next(10).map((e) => e.seq));
+    b.release(b.next(10).map((e) => e.seq));
     assert.equal(spool.full, false);
     await spool.close();
   });
