@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RUNTIME_OPTIONS, runtimeEnvironment, type RuntimeValues } from "../connector/config/runtime-options";
 import { WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, workloadIdentityClientId } from "../connector/operator/names";
+import { storageBytes } from "../connector/k8s/quantity";
+import { spoolEnvironment, SPOOL_VOLUME_SHARE } from "../connector/k8s/workload";
 import { InvalidArgsError } from "./connector-config";
 import type { ConnectorRuntimeArgs, KafkaConnectorSpecArgs, KafkaConnectorTopicMapSpecArgs } from "./spec-types";
 
@@ -46,11 +48,48 @@ export interface ConnectorWorkloadArgs {
   /** The connector's runtime options (its flags), typed; rendered into the container environment. */
   runtime?: ConnectorRuntimeArgs;
   /**
+   * A persistent volume per pod for the disk spool of mqttToKafka routes, so a long Kafka outage
+   * loses nothing even when the MQTT broker queues little (see the README's delivery guarantees).
+   * The spool may fill `runtime.spoolMaxBytes`, by default 80 % of `size`; `runtime.spoolMode`
+   * picks outage (default) or always. Adding or resizing it replaces the StatefulSet (Kubernetes
+   * does not change claim templates in place); the claims are kept.
+   */
+  spool?: ConnectorSpoolArgs;
+  /**
    * Other environment variables of the connector container, e.g. `NODE_OPTIONS`. Runtime options
    * go in `runtime`. Values are plain pod spec text; secrets belong in the spec's Secret and Key
    * Vault references, not here.
    */
   env?: { [name: string]: pulumi.Input<string> };
+}
+
+export interface ConnectorSpoolArgs {
+  /** Size of each pod's claim, a Kubernetes quantity such as `10Gi`. */
+  size: pulumi.Input<string>;
+  /** Storage class of the claims; default: the cluster's default class. */
+  storageClassName?: pulumi.Input<string>;
+}
+
+/**
+ * The spool's part of the container environment for a volume of `size`: throws naming the field
+ * when the size is not a quantity, when runtime.spoolMaxBytes does not fit in it, or when spool
+ * settings are given without a volume.
+ */
+export function spoolSettings(component: string, size: string | undefined, runtimeEnv: Record<string, string>): Record<string, string> {
+  const fail = (message: string): never => {
+    throw new InvalidArgsError(component, message);
+  };
+  if (size === undefined) {
+    for (const [env, arg] of [["SPOOL_MAX_BYTES", "runtime.spoolMaxBytes"], ["SPOOL_MODE", "runtime.spoolMode"]] as const) {
+      if (runtimeEnv[env] !== undefined && !(env === "SPOOL_MODE" && runtimeEnv[env] === "off")) fail(`${arg}: there is no spool volume; set spool.size to give the pods one`);
+    }
+    return {};
+  }
+  const bytes = storageBytes(size);
+  if (typeof bytes !== "number") return fail(`spool.size: ${bytes.problem}`);
+  const max = runtimeEnv["SPOOL_MAX_BYTES"];
+  if (max !== undefined && Number(max) > bytes) fail(`runtime.spoolMaxBytes: ${max} does not fit in spool.size ${size} (${bytes} bytes); leave room for LMDB's free pages, e.g. at most ${Math.floor(bytes * SPOOL_VOLUME_SHARE)}`);
+  return spoolEnvironment(bytes, runtimeEnv);
 }
 
 export interface KafkaConnectorArgs extends ConnectorWorkloadArgs {
@@ -109,7 +148,7 @@ export function workloadEnvironment(component: string, args: ConnectorWorkloadAr
 
 // What the operator's flags set for all its connectors, and what it has no setting for at all.
 const OPERATOR_FLAGS = ["mqttTokenAudience", "cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit", "imagePullSecrets", "terminationGracePeriodSeconds", "maxUnavailable"] as const;
-const POD_ONLY = ["nodeSelector", "runtime", "env"] as const;
+const POD_ONLY = ["nodeSelector", "runtime", "env", "spool"] as const;
 
 /**
  * Args that Pulumi-managed pods would use but the operator would silently ignore: refused, so

@@ -8,7 +8,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import type { KafkaConnectorResource } from "../connector/config/schema";
 import { childOptions } from "./options";
 import { InvalidArgsError } from "./connector-config";
-import { DEFAULT_MQTT_TOKEN_AUDIENCE, type KafkaConnectorArgs } from "./kafka-connector-args";
+import { DEFAULT_MQTT_TOKEN_AUDIENCE, spoolSettings, type KafkaConnectorArgs } from "./kafka-connector-args";
 import {
   DEFAULT_RESOURCES,
   keyVaultReferences,
@@ -92,9 +92,12 @@ export function createWorkload(
       nodeSelector: pulumi.output(args.nodeSelector ?? {}),
       maxUnavailable: args.maxUnavailable ?? 1,
       env: pulumi.output({ ...(args.env ?? {}), ...ctx.runtimeEnv }),
+      spoolSize: pulumi.output(args.spool?.size),
+      spoolClass: pulumi.output(args.spool?.storageClassName),
     })
-    .apply((v) =>
-      workloadManifests(v.c, {
+    .apply((v) => {
+      const spoolEnv = spoolSettings(component, v.spoolSize, ctx.runtimeEnv);
+      return workloadManifests(v.c, {
         serviceAccountName: ctx.serviceAccountName,
         secretProviderClasses: spcNames,
         workloadIdentity: useWorkloadIdentity,
@@ -104,11 +107,12 @@ export function createWorkload(
         imagePullSecrets: v.pullSecrets,
         terminationGracePeriodSeconds: v.grace,
         nodeSelector: v.nodeSelector,
-        env: v.env,
+        env: { ...v.env, ...spoolEnv },
+        ...(v.spoolSize !== undefined ? { spool: { size: v.spoolSize, ...(v.spoolClass ? { storageClassName: v.spoolClass } : {}) } } : {}),
         maxUnavailable: v.maxUnavailable,
         managedBy: "pulumi",
-      }),
-    );
+      });
+    });
   const part = <K extends keyof WorkloadManifests>(k: K) => manifests.apply((m) => m[k]);
   // Names are known now; the metadata objects are outputs. Spec fields go in as the SDK's input types.
   const metadata = <K extends keyof WorkloadManifests>(k: K) => part(k).apply((m) => m.metadata);

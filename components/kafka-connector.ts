@@ -10,7 +10,7 @@ import {
   resolveConnectorSpec,
   resolveTopicMapSpec,
 } from "./connector-config";
-import { checkedClientId, operatorModeProblems, workloadEnvironment, WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, type KafkaConnectorArgs } from "./kafka-connector-args";
+import { checkedClientId, operatorModeProblems, spoolSettings, workloadEnvironment, WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, type KafkaConnectorArgs } from "./kafka-connector-args";
 import { createWorkload } from "./kafka-connector-workload";
 import { secretMounts, workloadLabels } from "./workload";
 
@@ -64,6 +64,9 @@ export class KafkaConnector extends pulumi.ComponentResource {
       if (problems.length) fail(`with workloadManager "operator": ${problems.join("; ")}`);
     }
     const runtimeEnv = workloadEnvironment(component, args);
+    // A plain size (or none) is checked now; an output when it resolves, in the workload.
+    const spoolSize = args.spool?.size;
+    if (!byOperator && (spoolSize === undefined || typeof spoolSize === "string")) spoolSettings(component, spoolSize, runtimeEnv);
     // StatefulSet pod names are `<name>-<ordinal>` and must stay DNS labels.
     if (connectorName.length > 52) fail(`connectorName: ${JSON.stringify(connectorName)} is longer than 52 characters`);
     const ref = args.topicMap.kafkaConnectorRef;

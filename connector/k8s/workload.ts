@@ -209,6 +209,30 @@ export interface PodOptions {
   nodeSelector?: Record<string, string>;
   /** Extra container environment, after the component's own variables. */
   env?: Record<string, string>;
+  /** A persistent volume per pod for the disk spool of mqttToKafka routes (a volumeClaimTemplate). */
+  spool?: SpoolVolume;
+}
+
+export interface SpoolVolume {
+  /** Requested size, a Kubernetes quantity such as `10Gi`. */
+  size: string;
+  /** Storage class of the claims; default: the cluster's default class. */
+  storageClassName?: string;
+}
+
+/** Where the spool volume is mounted; the one writable path besides /tmp. */
+export const SPOOL_MOUNT_PATH = "/var/lib/mqtt-kafka-connector/spool";
+/** Share of the volume the spool may fill when runtime.spoolMaxBytes is not set: LMDB needs room to free pages. */
+export const SPOOL_VOLUME_SHARE = 0.8;
+
+/**
+ * The spool's environment for a volume of `size` bytes: the mount path, and a byte budget under the
+ * volume unless the caller set one. A budget above the volume would fail on a full disk instead.
+ */
+export function spoolEnvironment(sizeBytes: number, env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { SPOOL_DIR: SPOOL_MOUNT_PATH };
+  if (env["SPOOL_MAX_BYTES"] === undefined) out["SPOOL_MAX_BYTES"] = String(Math.max(2 ** 20, Math.floor(sizeBytes * SPOOL_VOLUME_SHARE)));
+  return out;
 }
 
 export const RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
@@ -234,6 +258,8 @@ export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions
   // The root filesystem is read-only; /tmp is the one writable path.
   const volumes: V1Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
   const mounts: V1VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+  // The claim comes from the StatefulSet's volumeClaimTemplate; fsGroup makes it writable for the non-root user.
+  if (o.spool) mounts.push({ name: SPOOL_VOLUME, mountPath: SPOOL_MOUNT_PATH });
   for (const m of secretMounts(spec)) {
     if (m.source.kind === "secret") volumes.push({ name: m.volume, secret: { secretName: m.source.name } });
     else if (m.source.kind === "configMap") volumes.push({ name: m.volume, configMap: { name: m.source.name } });
@@ -302,6 +328,15 @@ export function connectorPodSpec(spec: KafkaConnectorSpecResolved, o: PodOptions
       },
     ],
     volumes,
+  };
+}
+
+const SPOOL_VOLUME = "spool";
+
+function spoolClaim(v: SpoolVolume): Record<string, unknown> {
+  return {
+    metadata: { name: SPOOL_VOLUME },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: v.size } }, ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}) },
   };
 }
 
@@ -405,6 +440,7 @@ export function workloadManifests(connector: KafkaConnectorResource, o: Workload
       metadata: meta(name),
       spec: {
         serviceName: `${name}-headless`,
+        ...(o.spool ? { volumeClaimTemplates: [spoolClaim(o.spool)], persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" } } : {}),
         replicas: connector.spec.instances,
         // Instances are independent (static partitioning by ordinal); no need to start them one by one.
         podManagementPolicy: "Parallel",

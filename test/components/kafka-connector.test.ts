@@ -309,8 +309,49 @@ describe("KafkaConnector", () => {
     assert.equal(at(one(r, "kubernetes:policy/v1:PodDisruptionBudget", "bridge-pdb").inputs, "spec", "maxUnavailable"), 2);
   });
 
+  it("gives each pod a spool volume from a claim template, writable under the restricted pod, with a budget under its size", async () => {
+    const r = await record(() => new KafkaConnector("bridge", { ...base(), spool: { size: "10Gi", storageClassName: "managed-csi-premium" }, runtime: { spoolMode: "always" } }));
+    const sts = one(r, STS, "bridge-statefulset").inputs;
+    assert.deepEqual(at(sts, "spec", "volumeClaimTemplates"), [
+      { metadata: { name: "spool" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } }, storageClassName: "managed-csi-premium" } },
+    ]);
+    assert.deepEqual(at(sts, "spec", "persistentVolumeClaimRetentionPolicy"), { whenDeleted: "Retain", whenScaled: "Retain" });
+    assert.deepEqual(mounts(r)["spool"], ["/var/lib/mqtt-kafka-connector/spool", false]);
+    const c = container(r);
+    assert.equal((c["securityContext"] as Obj)["readOnlyRootFilesystem"], true, "the root filesystem stays read-only");
+    assert.equal((podSpec(r)["securityContext"] as Obj)["fsGroup"], 10001, "fsGroup makes the claim writable for the connector's user");
+    const env = Object.fromEntries((c["env"] as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    assert.equal(env["SPOOL_DIR"], "/var/lib/mqtt-kafka-connector/spool");
+    assert.equal(env["SPOOL_MAX_BYTES"], String(Math.floor(10 * 2 ** 30 * 0.8)));
+    assert.equal(env["SPOOL_MODE"], "always");
+
+    const explicit = await record(() => new KafkaConnector("bridge", { ...base(), spool: { size: "2G" }, runtime: { spoolMaxBytes: 1_000_000_000 } }));
+    const env2 = Object.fromEntries((container(explicit)["env"] as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    assert.equal(env2["SPOOL_MAX_BYTES"], "1000000000");
+    assert.equal(at(one(explicit, STS, "bridge-statefulset").inputs, "spec", "volumeClaimTemplates", "0", "spec", "storageClassName"), undefined);
+
+    const none = await record(() => new KafkaConnector("bridge", base()));
+    assert.equal(at(one(none, STS, "bridge-statefulset").inputs, "spec", "volumeClaimTemplates"), undefined, "no claim without spool");
+    assert.equal(mounts(none)["spool"], undefined);
+  });
+
   describe("bad args throw clear errors", () => {
     const cases: [string, () => KafkaConnectorArgs, string | RegExp][] = [
+      [
+        "a spool size that is not a quantity",
+        () => ({ ...base(), spool: { size: "ten gigs" } }),
+        'KafkaConnector "bridge": spool.size: got "ten gigs"; expected a Kubernetes quantity such as 10Gi, 500Mi or 2G',
+      ],
+      [
+        "a spool budget larger than its volume",
+        () => ({ ...base(), spool: { size: "1Gi" }, runtime: { spoolMaxBytes: 2 * 2 ** 30 } }),
+        /runtime\.spoolMaxBytes: 2147483648 does not fit in spool\.size 1Gi \(1073741824 bytes\)/,
+      ],
+      [
+        "a spool mode without a spool volume",
+        () => ({ ...base(), runtime: { spoolMode: "always" } }),
+        'KafkaConnector "bridge": runtime.spoolMode: there is no spool volume; set spool.size to give the pods one',
+      ],
       [
         "an invalid spec value, with its field path",
         () => ({ ...base(), spec: { ...connectorSpec(), instances: 0, logLevel: "loud" as never } }),

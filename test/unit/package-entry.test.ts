@@ -87,10 +87,11 @@ describe("package entry points", () => {
     // not its ports, routes, logger, metrics or CLI.
     const connectorFiles = connectorFilesIn(loaded);
     assert.ok(connectorFiles.length > 0, "the components use the connector's config");
-    // config/ and core/ are pure; k8s/workload.ts is the pod builder the operator shares,
-    // k8s/status-schema.ts the status schema for the CRDs, and operator/manifests.ts (with its
-    // flags and names) the operator's install manifests (all pure, type-only client imports).
-    const pure = ["k8s/workload.js", "k8s/status-schema.js", "operator/manifests.js", "operator/flags.js", "operator/names.js"];
+    // config/ and core/ are pure; k8s/workload.ts is the pod builder the operator shares (with
+    // k8s/quantity.ts for volume sizes), k8s/status-schema.ts the status schema for the CRDs, and
+    // operator/manifests.ts (with its flags and names) the operator's install manifests (all pure,
+    // type-only client imports).
+    const pure = ["k8s/workload.js", "k8s/quantity.js", "k8s/status-schema.js", "operator/manifests.js", "operator/flags.js", "operator/names.js"];
     const outside = connectorFiles.filter((f) => !f.startsWith("config/") && !f.startsWith("core/") && !pure.includes(f));
     assert.deepEqual(outside, [], "connector modules outside config/, core/ and the pure workload, status-schema and operator-manifest modules loaded by the components entry");
   });
