@@ -36,6 +36,8 @@ function bridgeArgs(namespace: string, logLevel: LogLevel = "info", extraRoutes:
     kafkaConnection: { endpoint: "kafka.data.svc:9092", tls: { tlsEnabled: false } },
     connector: { image: { repository: "example.com/connector", tag: "1.0.0" }, instances: 2, logLevel, localBrokerConnection: { endpoint: "mqtt.iot.svc:1883" } },
     topicMap: { routes: routes(extraRoutes) },
+    // A disk spool per pod: its claim template must pass the API server and Pod Security too.
+    workload: { spool: { size: "1Gi" } },
   };
 }
 
@@ -98,6 +100,9 @@ describe("engines: the Pulumi components on the real engine and API server", fun
       const pods = await get("plant-a", "pods", "{.items[*].metadata.name}");
       if (pods.split(" ").filter(Boolean).length !== 2) throw new Error(`pods: ${pods}`);
     });
+    // The StatefulSet controller made each pod its spool claim from the template.
+    assert.equal(await get("plant-a", "pvc", "{.items[*].metadata.name}"), "spool-plant-a-0 spool-plant-a-1");
+    assert.equal(await get("plant-a", "pvc/spool-plant-a-0", "{.spec.resources.requests.storage}"), "1Gi");
     const events = await cluster.kubectl(["get", "events", "-n", "plant-a", "-o", "jsonpath={.items[*].reason}"]);
     assert.doesNotMatch(events, /FailedCreate/);
     assert.doesNotMatch(output.join(""), /would violate PodSecurity/i, "no Pod Security warning from the apiserver");
