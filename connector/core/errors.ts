@@ -14,7 +14,9 @@ export type ErrorCode =
   | "KAFKA_UNSUPPORTED"
   | "KAFKA_ERROR"
   | "MQTT_SUBSCRIBE_REFUSED"
-  | "MQTT_PUBLISH_FAILED";
+  | "MQTT_PUBLISH_FAILED"
+  /** The disk spool could not be opened (permissions, a full disk, a damaged file). */
+  | "SPOOL_UNAVAILABLE";
 
 /** Base error for everything the connector raises on purpose. */
 export class ConnectorError extends Error {

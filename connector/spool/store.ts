@@ -5,7 +5,7 @@
  * `append` resolves only once the commit is flushed to disk. Writes from one event-loop turn share
  * one commit and one fsync, which is what makes a durable write per message affordable.
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { Database, RootDatabase } from "lmdb";
 import type { Logger } from "../logger";
@@ -54,6 +54,7 @@ export class Spool {
 
   static open(o: SpoolOptions): Spool {
     mkdirSync(o.dir, { recursive: true });
+    checkHeader(join(o.dir, "spool.mdb"));
     // Loaded here so a connector without a spool never loads the native binding.
     const { open } = require("lmdb") as typeof import("lmdb");
     const root = open<Buffer, number>({
@@ -128,6 +129,29 @@ export class Spool {
     this.closed = true;
     await this.root.flushed;
     await this.root.close();
+  }
+}
+
+// LMDB writes two meta pages first, each with this magic after a 24-byte page header.
+const LMDB_MAGIC = 0xbeefc0de;
+const META_MAGIC_AT = 24;
+const PAGE = 4096;
+
+/**
+ * The native binding trusts the file: a damaged one can crash the process. What is plainly no
+ * LMDB file (garbage, cut short) is refused here with a message instead.
+ */
+function checkHeader(file: string): void {
+  if (!existsSync(file)) return;
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(2 * PAGE);
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (n === 0) return; // created and never written: LMDB initialises it
+    const ok = n === head.length && head.readUInt32LE(META_MAGIC_AT) === LMDB_MAGIC && head.readUInt32LE(PAGE + META_MAGIC_AT) === LMDB_MAGIC;
+    if (!ok) throw new Error(`${file} is not an LMDB file or is cut short (its meta pages are missing)`);
+  } finally {
+    closeSync(fd);
   }
 }
 
