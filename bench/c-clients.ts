@@ -6,13 +6,13 @@
  *   kcat -P (acks=all, librdkafka defaults) → Kafka → kcat -C (no group, all partitions)
  *
  * Each pass writes `count` lines of `size` bytes into a file, starts the reader, waits a second for
- * it to subscribe, then starts the writer; the rate is `count` over the time from the writer's start
+ * it to subscribe, then starts the writer and pipes the file into it; the rate is `count` over the time from the writer's start
  * to the reader's last message. The reader prints one short line per message (its length), which
  * the orchestrator counts. Every pass ends by itself: the reader exits after `count` messages, and
  * both processes are killed after at most 120 s.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nowMs } from "./common";
@@ -50,7 +50,7 @@ function payloadFile(dir: string, size: number, count: number): string {
 }
 
 /** Runs reader then writer; resolves with the messages the reader printed and the time of the last. */
-async function pass(reader: [string, string[]], writer: [string, string[]], input: string, count: number): Promise<{ got: number; ms: number }> {
+async function pass(reader: [string, string[]], writer: [string, string[]], input: string, count: number, holdStdin: boolean): Promise<{ got: number; ms: number }> {
   const r = spawn(reader[0], reader[1], { stdio: ["ignore", "pipe", "ignore"] });
   let got = 0;
   let lastAt = 0;
@@ -60,16 +60,21 @@ async function pass(reader: [string, string[]], writer: [string, string[]], inpu
   });
   const readerDone = new Promise<void>((res) => r.once("close", () => res()));
   await new Promise((res) => setTimeout(res, 1000));
-  const fd = openSync(input, "r");
   const start = nowMs();
-  const w = spawn(writer[0], writer[1], { stdio: [fd, "ignore", "ignore"] });
-  closeSync(fd);
+  const w = spawn(writer[0], writer[1], { stdio: ["pipe", "ignore", "ignore"] });
+  // holdStdin: stdin stays open until the reader has everything, since mosquitto_pub 2.0.11 -l
+  // exits at the end of its input and drops what it still had queued behind the broker's Receive
+  // Maximum. kcat instead holds back its last partial read until the end of its input.
+  w.stdin!.on("error", () => undefined);
+  createReadStream(input).pipe(w.stdin!, { end: !holdStdin });
   const writerDone = new Promise<void>((res) => w.once("close", () => res()));
   const kill = setTimeout(() => {
     r.kill("SIGKILL");
     w.kill("SIGKILL");
   }, LIMIT_MS);
   await readerDone;
+  if (holdStdin) w.stdin!.end();
+  await Promise.race([writerDone, new Promise((res) => setTimeout(res, 5000))]);
   if (w.exitCode === null && w.signalCode === null) w.kill("SIGTERM");
   await writerDone;
   clearTimeout(kill);
@@ -86,7 +91,7 @@ export async function cClientReferences(o: ReferenceOptions): Promise<ReferenceR
       if (installed("mosquitto_pub") && installed("mosquitto_sub")) {
         const topic = `bench/cref/${size}/${Date.now()}`;
         const host = ["-h", "127.0.0.1", "-p", String(o.mqttPort), "-V", "5", "-q", "1", "-t", topic];
-        const r = await pass(["mosquitto_sub", [...host, "-C", String(count), "-F", "%l"]], ["mosquitto_pub", [...host, "-l"]], file, count);
+        const r = await pass(["mosquitto_sub", [...host, "-C", String(count), "-F", "%l"]], ["mosquitto_pub", [...host, "-l"]], file, count, true);
         const rate = r.ms > 0 ? (1000 * r.got) / r.ms : 0;
         out.push({ label: "mosquitto_pub → Mosquitto → mosquitto_sub, QoS 1, MQTT 5", size, count, rate, mbps: (rate * size) / 1e6, ...(r.got < count ? { note: `${r.got} of ${count} arrived` } : {}) });
         o.log(`C reference mosquitto_pub → mosquitto_sub, ${size} B: ${Math.round(rate).toLocaleString("en-US")} msg/s (${r.got}/${count})`);
@@ -95,7 +100,7 @@ export async function cClientReferences(o: ReferenceOptions): Promise<ReferenceR
         const topic = await o.newTopic(`cref-${size}`);
         const reader: [string, string[]] = ["kcat", ["-C", "-q", "-b", o.bootstrap, "-t", topic, "-o", "beginning", "-c", String(count), "-f", "%S\\n"]];
         const writer: [string, string[]] = ["kcat", ["-P", "-q", "-b", o.bootstrap, "-t", topic, "-X", "acks=all"]];
-        const r = await pass(reader, writer, file, count);
+        const r = await pass(reader, writer, file, count, false);
         const rate = r.ms > 0 ? (1000 * r.got) / r.ms : 0;
         out.push({ label: "kcat -P (acks=all) → Kafka → kcat -C", size, count, rate, mbps: (rate * size) / 1e6, ...(r.got < count ? { note: `${r.got} of ${count} arrived` } : {}) });
         o.log(`C reference kcat → kcat, ${size} B: ${Math.round(rate).toLocaleString("en-US")} msg/s (${r.got}/${count})`);
