@@ -67,15 +67,19 @@ export interface ScenarioConnectorOptions {
   drainTimeoutS?: number;
   /** Default 60 s. */
   readyWithinMs?: number;
+  /** More CLI arguments, e.g. the spool's. */
+  extraArgs?: string[];
+  /** SIGKILL after this long no matter what; default 600 s. */
+  hardLimitMs?: number;
 }
 
 /**
  * Mocha hooks of a fault scenario: the suite's brokers (any left stopped are started again) before,
  * and after, the scope's cleanup (connectors killed, clients closed) and the brokers back up.
  */
-export function faultScenario() {
+export function faultScenario(profile: BrokerProfile = FAULT_BROKERS) {
   const scope = new Scope();
-  const brokers = sharedBrokersFixture(FAULT_BROKERS);
+  const brokers = sharedBrokersFixture(profile);
   let up = false;
   before(async () => {
     up = true;
@@ -102,7 +106,8 @@ export function faultScenario() {
         drainTimeoutS: o.drainTimeoutS ?? 30,
         receiveMaximum: o.receiveMaximum,
         label: o.label,
-        hardLimitMs: 600_000,
+        hardLimitMs: o.hardLimitMs ?? 600_000,
+        ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}),
       });
       scope.add(() => p.kill());
       const t = Date.now();

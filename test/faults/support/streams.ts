@@ -199,6 +199,8 @@ export interface MqttLoadOptions {
   window?: number;
   /** Replace the payload or add properties for some sequence numbers (poison messages). */
   override?: (seq: number) => { payload?: Buffer; properties?: IClientPublishOptions["properties"] } | undefined;
+  /** The MQTT topic of each sequence number (default `topic` for all), e.g. one per Kafka key. */
+  topicOf?: (seq: number) => string;
 }
 
 /**
@@ -255,7 +257,7 @@ export class MqttLoad {
       const payload = o?.payload ?? makePayload(this.o.tag, seq, this.o.payloadBytes);
       this.outstanding++;
       this.published++;
-      client.publish(this.o.topic, payload, { qos: 1, ...(o?.properties ? { properties: o.properties } : {}) }, (err) => {
+      client.publish(this.o.topicOf?.(seq) ?? this.o.topic, payload, { qos: 1, ...(o?.properties ? { properties: o.properties } : {}) }, (err) => {
         this.outstanding--;
         if (err) {
           this.errors++;
