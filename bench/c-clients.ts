@@ -19,7 +19,6 @@ import { nowMs } from "./common";
 import type { ReferenceResult } from "./report";
 
 export interface ReferenceOptions {
-  mqttUrl: string;
   mqttPort: number;
   bootstrap: string;
   newTopic: (prefix: string) => Promise<string>;
@@ -50,7 +49,7 @@ function payloadFile(dir: string, size: number, count: number): string {
 }
 
 /** Runs reader then writer; resolves with the messages the reader printed and the time of the last. */
-async function pass(reader: [string, string[]], writer: [string, string[]], input: string, count: number, holdStdin: boolean): Promise<{ got: number; ms: number }> {
+async function pass(reader: [string, string[]], writer: [string, string[]], input: string, holdStdin: boolean): Promise<{ got: number; ms: number }> {
   const r = spawn(reader[0], reader[1], { stdio: ["ignore", "pipe", "ignore"] });
   let got = 0;
   let lastAt = 0;
@@ -91,7 +90,7 @@ export async function cClientReferences(o: ReferenceOptions): Promise<ReferenceR
       if (installed("mosquitto_pub") && installed("mosquitto_sub")) {
         const topic = `bench/cref/${size}/${Date.now()}`;
         const host = ["-h", "127.0.0.1", "-p", String(o.mqttPort), "-V", "5", "-q", "1", "-t", topic];
-        const r = await pass(["mosquitto_sub", [...host, "-C", String(count), "-F", "%l"]], ["mosquitto_pub", [...host, "-l"]], file, count, true);
+        const r = await pass(["mosquitto_sub", [...host, "-C", String(count), "-F", "%l"]], ["mosquitto_pub", [...host, "-l"]], file, true);
         const rate = r.ms > 0 ? (1000 * r.got) / r.ms : 0;
         out.push({ label: "mosquitto_pub → Mosquitto → mosquitto_sub, QoS 1, MQTT 5", size, count, rate, mbps: (rate * size) / 1e6, ...(r.got < count ? { note: `${r.got} of ${count} arrived` } : {}) });
         o.log(`C reference mosquitto_pub → mosquitto_sub, ${size} B: ${Math.round(rate).toLocaleString("en-US")} msg/s (${r.got}/${count})`);
@@ -100,7 +99,7 @@ export async function cClientReferences(o: ReferenceOptions): Promise<ReferenceR
         const topic = await o.newTopic(`cref-${size}`);
         const reader: [string, string[]] = ["kcat", ["-C", "-q", "-b", o.bootstrap, "-t", topic, "-o", "beginning", "-c", String(count), "-f", "%S\\n"]];
         const writer: [string, string[]] = ["kcat", ["-P", "-q", "-b", o.bootstrap, "-t", topic, "-X", "acks=all"]];
-        const r = await pass(reader, writer, file, count, false);
+        const r = await pass(reader, writer, file, false);
         const rate = r.ms > 0 ? (1000 * r.got) / r.ms : 0;
         out.push({ label: "kcat -P (acks=all) → Kafka → kcat -C", size, count, rate, mbps: (rate * size) / 1e6, ...(r.got < count ? { note: `${r.got} of ${count} arrived` } : {}) });
         o.log(`C reference kcat → kcat, ${size} B: ${Math.round(rate).toLocaleString("en-US")} msg/s (${r.got}/${count})`);

@@ -23,7 +23,7 @@ export const BENTO_GUARANTEES =
   "Bento's guarantees are weaker than the connector's: its MQTT client (Eclipse Paho for Go) speaks MQTT 3.1.1 only, " +
   "and its mqtt input acknowledges each QoS 1 message (PUBACK) on receipt, before Kafka has it, so a crash or a Kafka outage loses what it held; " +
   "the connector sends PUBACK only after Kafka acknowledged the record (acks=all). Its kafka_franz output writes idempotently, with acks=all. " +
-  "No Bento scenario has a flow-control bound like the connector's Receive Maximum: with acks on receipt the broker never holds Bento's input back.";
+  "So Kafka's pace never holds Bento's MQTT input back, while the connector has at most Receive Maximum messages per client waiting for Kafka's acknowledgement.";
 
 const cacheRoot = (): string => join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "mqtt-kafka-connector");
 

@@ -716,7 +716,7 @@ async function main(): Promise<void> {
   let references: ReferenceResult[] | undefined;
   try {
     if (values.peer) {
-      references = await cClientReferences({ mqttUrl: brokers.mqtt.url, mqttPort: brokers.mqtt.port, bootstrap: brokers.kafka.bootstrap, newTopic, sizes: [100, 1024], quick: QUICK, log });
+      references = await cClientReferences({ mqttPort: brokers.mqtt.port, bootstrap: brokers.kafka.bootstrap, newTopic, sizes: [100, 1024], quick: QUICK, log });
     }
     for (const [i, s] of list.entries()) {
       log(`scenario ${i + 1}/${list.length} ${s.id}: ${describe(s)}, ${fmt(s.count)} messages`);
