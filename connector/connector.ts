@@ -13,10 +13,12 @@ import type { MqttToKafkaPipeline } from "./routes/mqtt-to-kafka";
 import type { KafkaToMqttPipeline } from "./routes/kafka-to-mqtt";
 import { createPipeline, describeRoute, routeDefs, type RouteDef } from "./lifecycle/route-defs";
 import { planReload, type ReloadPlan, type RouteState } from "./lifecycle/reload-plan";
-import { TopicMetadata } from "./lifecycle/topic-metadata";
+import { TopicMetadata, type TopicSnapshot } from "./lifecycle/topic-metadata";
+import { backoffMs, sleep } from "./core/backoff";
+import { withTimeout } from "./core/timeout";
 import { logThroughput } from "./lifecycle/summaries";
 import { connectorPortUse, type RuntimeOptions } from "./lifecycle/runtime";
-import { openSpool } from "./lifecycle/spool";
+import { loadTopicSnapshot, openSpool, saveTopicSnapshot } from "./lifecycle/spool";
 import type { Spool } from "./spool/store";
 
 export { DEFAULT_RUNTIME, type RuntimeOptions } from "./lifecycle/runtime";
@@ -31,6 +33,9 @@ export interface RouteRuntimeState {
   /** With a disk spool: what the route holds there, and whether the spool is full. */
   spool?: SpoolState;
 }
+
+/** With a spool and saved topic metadata: how long the start waits for Kafka before it goes on without it. */
+const START_METADATA_MS = 5_000;
 
 export type ConnectorState = "new" | "starting" | "running" | "stopping" | "stopped";
 
@@ -54,6 +59,8 @@ export class Connector {
   private reloading: Promise<unknown> = Promise.resolve();
   private readonly abortStart = new AbortController();
   private spool: Spool | undefined;
+  /** Started on the topic metadata saved with the spool: Kafka did not answer, the producer connects later. */
+  private kafkaDeferred = false;
 
   constructor(
     readonly config: ConnectorConfig,
@@ -100,10 +107,10 @@ export class Connector {
   async start(): Promise<void> {
     if (this.state !== "new") throw new ConnectorError("LIFECYCLE", `start() called in state ${this.state}`);
     this.state = "starting";
-    this.topics.use(await this.topics.fetchRetrying(this.topicMaps, this.abortStart.signal));
+    if (this.runtime.spool) this.spool = openSpool(this.runtime.spool, this.runtime.instanceIndex, this.metrics, this.log);
+    this.topics.use(await this.firstSnapshot());
     this.topics.refreshEvery(this.runtime.partitionRefreshMs, () => this.topicMaps);
     const defs = [...routeDefs(this.config.connector, this.topicMaps).values()];
-    if (this.runtime.spool) this.spool = openSpool(this.runtime.spool, this.runtime.instanceIndex, this.metrics, this.log);
     await this.startRoutes(defs);
     this.spool?.warnStranded();
     this.state = "running";
@@ -111,11 +118,55 @@ export class Connector {
     this.summaries = logThroughput(() => this.pipelines, this.runtime.summaryIntervalMs, this.log);
   }
 
+  /**
+   * The topic metadata to start with. Without a spool, the start waits for Kafka. With one, a Kafka
+   * that does not answer within START_METADATA_MS does not hold the routes back when an earlier run
+   * saved the metadata next to the spool: the routes subscribe and spool what they take, instead of
+   * leaving it to a broker that drops everything past its queue limit (say, a restart in an outage).
+   */
+  private async firstSnapshot(): Promise<TopicSnapshot> {
+    const spool = this.spool;
+    const saved = spool && loadTopicSnapshot(spool, this.topicMaps);
+    if (spool && saved) {
+      try {
+        const s = await withTimeout(this.topics.fetch(this.topicMaps), START_METADATA_MS, "Kafka topic metadata");
+        saveTopicSnapshot(spool, s, this.log);
+        return s;
+      } catch (e) {
+        if (e instanceof ConnectorError && e.code === "KAFKA_TOPIC_MISSING") throw e;
+        this.log.warn({ err: (e as Error).message }, "Kafka does not answer at start: using the topic metadata saved with the spool; messages are spooled until Kafka is back");
+        this.kafkaDeferred = true;
+        return saved;
+      }
+    }
+    const s = await this.topics.fetchRetrying(this.topicMaps, this.abortStart.signal);
+    if (spool) saveTopicSnapshot(spool, s, this.log);
+    return s;
+  }
+
+  /** Connects the producer until it works (a start on saved metadata); sends fail, and are spooled, meanwhile. */
+  private connectInBackground(producer: KafkaProducerPort): void {
+    void (async () => {
+      for (let attempt = 0; !this.abortStart.signal.aborted; attempt++) {
+        try {
+          await producer.connect();
+          this.log.info("Kafka producer connected");
+          return;
+        } catch (e) {
+          const delay = backoffMs(attempt, 500, 5_000);
+          this.log.warn({ err: (e as Error).message, attempt, retryInMs: delay }, "Kafka producer cannot connect yet");
+          await sleep(delay, this.abortStart.signal);
+        }
+      }
+    })();
+  }
+
   /** Creates (the shared producer first, when a route produces) and starts the pipelines of `defs`. */
   private async startRoutes(defs: RouteDef[]): Promise<void> {
     if (!this.producer && needsProducer(this.topicMaps)) {
       const producer = this.ports.kafka.producer();
-      await producer.connect();
+      if (this.kafkaDeferred) this.connectInBackground(producer);
+      else await producer.connect();
       this.producer = producer;
     }
     const spool = this.spool && this.runtime.spool ? { spool: this.spool, mode: this.runtime.spool.mode } : undefined;
