@@ -1,6 +1,7 @@
 /** Result types of `npm run bench` and the Markdown table and SVG chart written from them. */
 import type { LatencySummary } from "./common";
 import { roundRatios, type RoundRates } from "./rounds";
+import type { ReplayResult } from "./spool-replay";
 import type { Scenario } from "./scenarios";
 
 export interface CeilingResult {
@@ -79,6 +80,8 @@ export interface ScenarioResult {
   rawLatency?: LatencySummary;
   /** `--peer`: the peer bridge on the same scenario, measured right after the connector. */
   peers?: PeerResult[];
+  /** A spool scenario: the replay after an outage (bench/spool-replay.ts). */
+  replay?: ReplayResult;
 }
 
 export interface TargetResult {
@@ -179,6 +182,19 @@ export function toMarkdown(r: BenchResults): string {
     lines.push("", "MQTT→Kafka latency pass repeated with raw clients (a raw mqtt.js subscriber, PUBACK at once, feeding a raw kafkajs producer with the scenario's batch limits, one request in flight; after the connector stopped), same rate, half as long:", "");
     lines.push("| scenario | at msg/s | connector p50 / p99 ms | raw clients p50 / p99 ms |", "|---|---:|---:|---:|");
     for (const s of rawM2k) lines.push(`| ${s.scenario.id} | ${int(s.halfRate)} | ${ms(s.latency?.p50)} / ${ms(s.latency?.p99)} | ${ms(s.rawLatency?.p50)} / ${ms(s.rawLatency?.p99)} |`);
+  }
+  const replays = r.scenarios.filter((s) => s.replay);
+  if (replays.length) {
+    lines.push(
+      "",
+      "Spool replay after a Kafka outage: Kafka stopped, a backlog spooled (`--spool-mode outage`), Kafka started, live traffic at the scenario's half rate while the spool drains. Replay rate: records leaving the spool per second until it is empty (live ones included, since the route spools until it has caught up):",
+      "",
+    );
+    lines.push("| scenario | backlog | spooled at msg/s | live msg/s | replay msg/s | replay ÷ live | drained in s | lost | fsync p99 ms |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const s of replays) {
+      const x = s.replay!;
+      lines.push(`| ${s.scenario.id} | ${int(x.backlog)} | ${int(x.spoolRate)} | ${int(x.liveRate)} | ${int(x.replayRate)} | ${(x.replayRate / x.liveRate).toFixed(2)} | ${x.drainSeconds.toFixed(1)} | ${int(x.lost)} | ${ms(x.fsyncP99Ms)} |`);
+    }
   }
   const raw = r.scenarios.filter((s) => s.rawLatency && s.scenario.direction === "k2m");
   if (raw.length) {

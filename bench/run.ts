@@ -21,7 +21,7 @@
  * targets; --peer builds the binary first if it is not cached. With --peer, the C clients
  * (mosquitto_pub → mosquitto_sub, kcat → kcat) are measured as reference rows, if installed.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -30,7 +30,8 @@ import { Kafka, logLevel } from "kafkajs";
 import { startLocalBrokers, KAFKA_VERSION, type LocalBrokers } from "../scripts/local-brokers";
 import { nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
 import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker, type Worker } from "./procs";
-import { batchingOf, ceilingBatch, describe, FANOUT_BASELINE, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, type Scenario } from "./scenarios";
+import { batchingOf, ceilingBatch, describe, FANOUT_BASELINE, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, SPOOL_BASELINE, type Scenario } from "./scenarios";
+import { replayPass, type ReplayResult } from "./spool-replay";
 import { connectorRuntime, DEFAULT_LIMIT_MIB, type ConnectorRuntime } from "./connector-runtime";
 import { judgeRounds } from "./rounds";
 import { toMarkdown, toPeerSvg, toSvg, type BenchResults, type CeilingResult, type PeerResult, type ReferenceResult, type ScenarioResult, type TargetResult } from "./report";
@@ -265,9 +266,21 @@ function topicMapSpec(s: Scenario, route: string): string {
   ].join("\n");
 }
 
-async function startConnector(s: Scenario, route: string): Promise<ConnectorProcess> {
+/** A fresh spool directory per connector run (removed at exit) and the flags that use it. */
+const spoolDirs: string[] = [];
+function spoolArgs(mode: "always" | "outage"): string[] {
+  const dir = mkdtempSync(join(os.tmpdir(), "mkc-bench-spool-"));
+  spoolDirs.push(dir);
+  return ["--spool-dir", dir, "--spool-mode", mode];
+}
+process.on("exit", () => {
+  for (const d of spoolDirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function startConnector(s: Scenario, route: string, spool: "always" | "outage" | undefined = s.spool): Promise<ConnectorProcess> {
   const prof = process.env["BENCH_CPU_PROF"];
   return ConnectorProcess.start({
+    ...(spool ? { extraArgs: spoolArgs(spool) } : {}),
     kafkaBootstrap: brokers.kafka.bootstrap,
     mqttPort: brokers.mqtt.port,
     topicMapSpec: topicMapSpec(s, route),
@@ -487,6 +500,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     const rawLatency = await rawMqttToKafkaLatency(s, topic, rate, latCount);
     log(`${s.id}: raw clients (mqtt.js subscriber → kafkajs producer) at the same rate: ${latencyText(rawLatency)}`);
     const peers = bento && PEER_SCENARIOS.has(s.id) ? [await bentoM2K(s, bento, true), await bentoM2K(s, bento, false)] : undefined;
+    const replay = s.spool ? await runReplay(s, rate) : undefined;
     return {
       scenario: s,
       title: describe(s),
@@ -512,6 +526,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
       ...(fin.batchAvg !== undefined ? { batchAvg: fin.batchAvg } : {}),
       ...(rawLatency ? { rawLatency } : {}),
       ...(peers ? { peers } : {}),
+      ...(replay ? { replay } : {}),
       dropped: fin.dropped,
       exitCode: fin.exitCode,
     };
@@ -519,6 +534,31 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     sampler.stop();
     await conn.stop();
     throw e;
+  }
+}
+
+/** The replay after an outage, on a connector of its own in outage mode, with live traffic at `liveRate`. */
+async function runReplay(s: Scenario, liveRate: number): Promise<ReplayResult> {
+  const topic = await newTopic(`replay-${s.id}`);
+  const mqttTopic = `bench/${s.id}/replay`;
+  const conn = await startConnector(s, `mqttToKafka: {name: r, mqttTopic: "${mqttTopic}", kafkaTopic: ${topic}, qos: 1, kafkaAcks: all}`, "outage");
+  try {
+    const r = await replayPass({
+      brokers,
+      conn,
+      topic,
+      mqttTopic,
+      size: s.size,
+      backlog: s.count,
+      liveRate,
+      pass: () => ++passSeq,
+      endOffsets: (t) => endOffsets(t),
+      log: (line) => log(`${s.id}: ${line}`),
+    });
+    log(`${s.id}: replay ${fmt(r.replayRate)} msg/s with live traffic at ${fmt(r.liveRate)} msg/s (${(r.replayRate / r.liveRate).toFixed(2)}×); backlog of ${fmt(r.backlog)} drained in ${r.drainSeconds.toFixed(1)} s; lost ${r.lost}; fsync p99 ${r.fsyncP99Ms?.toFixed(1) ?? "?"} ms`);
+    return r;
+  } finally {
+    await conn.stop();
   }
 }
 
@@ -611,6 +651,24 @@ function targets(results: ScenarioResult[]): TargetResult[] {
         target: `${s.direction === "m2k" ? "MQTT→Kafka" : "Kafka→MQTT"} QoS 1 ≥ 70 % of ${which}`,
         value: `${(100 * r.ratio).toFixed(0)} % (${fmt(r.rate)} / ${fmt(r.ceilingRate)} msg/s)`,
         pass: r.ratio >= 0.7,
+      });
+    }
+    const plain = s.spool ? results.find((x) => x.scenario.id === SPOOL_BASELINE) : undefined;
+    if (plain) {
+      out.push({
+        scenario: s.id,
+        target: `spool-mode ${s.spool} ≥ 60 % of ${SPOOL_BASELINE} (no spool)`,
+        value: `${(100 * (r.rate / plain.rate)).toFixed(0)} % (${fmt(r.rate)} / ${fmt(plain.rate)} msg/s)`,
+        pass: r.rate >= 0.6 * plain.rate,
+      });
+    }
+    if (r.replay) {
+      const x = r.replay;
+      out.push({
+        scenario: s.id,
+        target: "spool replay after an outage ≥ 1.5 × the live input, and nothing lost",
+        value: `${(x.replayRate / x.liveRate).toFixed(2)} × (${fmt(x.replayRate)} / ${fmt(x.liveRate)} msg/s), lost ${x.lost}`,
+        pass: x.replayRate >= 1.5 * x.liveRate && x.lost === 0,
       });
     }
     const fixed = s.fanout ? results.find((x) => x.scenario.id === FANOUT_BASELINE) : undefined;

@@ -37,10 +37,17 @@ export interface Scenario {
    * cycles through. Absent: one fixed topic.
    */
   fanout?: number;
+  /**
+   * mqttToKafka: run the connector with a disk spool in this mode (`--spool-mode always`): every
+   * message goes through the disk. Its scenario also measures the replay after an outage.
+   */
+  spool?: "always";
 }
 
 /** The fixed-topic scenario a fan-out scenario is compared with (issue 18: at least 90 % of its rate). */
 export const FANOUT_BASELINE = "m2k-q1-100b";
+/** The no-spool scenario a spool scenario is compared with (issue 17: at least 60 % of its rate). */
+export const SPOOL_BASELINE = "m2k-q1-100b";
 
 /** The connector's Receive Maximum per MQTT client (its default, `--receive-maximum`). */
 export const RECEIVE_MAXIMUM = 1000;
@@ -74,6 +81,7 @@ export function describe(s: Scenario): string {
   parts.push(s.compression === "none" ? "no compression" : s.compression);
   if (s.direction === "m2k") parts.push(s.subscribers > 1 ? `${s.subscribers} shared subs` : "1 sub");
   if (s.fanout) parts.push(`templated kafkaTopic over ${s.fanout} topics`);
+  if (s.spool) parts.push(`disk spool, mode ${s.spool}`);
   return parts.join(", ");
 }
 
@@ -97,6 +105,7 @@ export function scenarios(quick: boolean): Scenario[] {
   const all: Scenario[] = [
     m2k("m2k-q1-100b", {}),
     m2k("m2k-q1-100b-fanout3", { fanout: 3 }),
+    m2k("m2k-q1-100b-spool", { spool: "always" }),
     m2k("m2k-q0-100b", { qos: 0 }),
     m2k("m2k-q1-1kb", { size: 1024 }),
     m2k("m2k-q1-16kb", { size: 16384 }),

@@ -43,6 +43,8 @@ export class SpoolPath {
   private queue: HeldMessage[] = [];
   private scheduled = false;
   private chain: Promise<void> = Promise.resolve();
+  /** Appends put and waiting for their fsync. */
+  private readonly syncing = new Set<Promise<void>>();
   /** Messages appended or waiting to be. */
   private pendingAppends = 0;
   /** Set by settle(true): messages still waiting for room are given up (not PUBACKed; the broker redelivers them). */
@@ -100,15 +102,24 @@ export class SpoolPath {
     }
   }
 
+  /** Puts the records now (in order, behind earlier ones); their PUBACKs follow once they are on disk. */
   private async write(part: HeldMessage[]): Promise<void> {
-    let slots: SpoolSlot[];
+    let put: { slots: SpoolSlot[]; durable: Promise<void> };
     try {
-      slots = await this.route.append(part.map((p) => toSpooled(p, this.topic)));
+      put = this.route.put(part.map((p) => toSpooled(p, this.topic)));
     } catch (e) {
-      // The disk refused (full filesystem, I/O error): nothing was PUBACKed, so the broker redelivers.
-      this.log.error({ err: (e as Error).message, records: part.length }, "spool append failed; these messages are not acknowledged and will be redelivered");
-      return this.giveUp(part);
+      return this.failed(part, e);
     }
+    // Not awaited: the next batch's puts go in while this one's fsync runs.
+    const done = put.durable.then(
+      () => this.stored(part, put.slots),
+      (e: unknown) => this.failed(part, e),
+    );
+    this.syncing.add(done);
+    void done.finally(() => this.syncing.delete(done));
+  }
+
+  private stored(part: HeldMessage[], slots: SpoolSlot[]): void {
     const late: SpoolSlot[] = [];
     part.forEach((p, i) => {
       p.slot = slots[i]!;
@@ -122,6 +133,12 @@ export class SpoolPath {
     if (late.length) this.route.discard(late);
     this.pendingAppends -= part.length;
     this.hooks.appended();
+  }
+
+  private failed(part: HeldMessage[], e: unknown): void {
+    // The disk refused (full filesystem, I/O error): nothing was PUBACKed, so the broker redelivers.
+    this.log.error({ err: (e as Error).message, records: part.length }, "spool append failed; these messages are not acknowledged and will be redelivered");
+    this.giveUp(part);
   }
 
   /** Not stored and not PUBACKed: the broker delivers these again. */
@@ -156,6 +173,7 @@ export class SpoolPath {
     }
     await new Promise<void>((r) => setImmediate(r));
     await this.chain;
+    await Promise.all([...this.syncing]);
   }
 
   /** The oldest record's age in seconds, or 0. */

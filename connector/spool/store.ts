@@ -193,8 +193,12 @@ export class RouteSpool {
     this.spool.change(-(size + RECORD_OVERHEAD));
   }
 
-  /** Stores the records in order; resolves once they are on disk. */
-  async append(records: SpooledRecord[]): Promise<SpoolSlot[]> {
+  /**
+   * Stores the records in order and returns their slots at once; `durable` resolves once they are
+   * on disk. Puts made before an earlier append is durable join the next commit, so fsyncs overlap
+   * instead of queueing.
+   */
+  put(records: SpooledRecord[]): { slots: SpoolSlot[]; durable: Promise<void> } {
     const started = process.hrtime.bigint();
     const slots: SpoolSlot[] = [];
     for (const r of records) {
@@ -205,8 +209,14 @@ export class RouteSpool {
       this.add(value.length);
       slots.push({ seq, size: value.length });
     }
-    await this.root.flushed;
-    this.spool.o.onFlush?.(Number(process.hrtime.bigint() - started) / 1e9);
+    const durable = this.root.flushed.then(() => this.spool.o.onFlush?.(Number(process.hrtime.bigint() - started) / 1e9));
+    return { slots, durable };
+  }
+
+  /** Stores the records in order; resolves with their slots once they are on disk. */
+  async append(records: SpooledRecord[]): Promise<SpoolSlot[]> {
+    const { slots, durable } = this.put(records);
+    await durable;
     return slots;
   }
 
