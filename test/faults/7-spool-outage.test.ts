@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { progress } from "./support/env";
 import { faultScenario } from "./support/scenario";
-import { outageSeconds, STOCK_FAULT_BROKERS } from "./support/spool";
+import { outageSeconds, SPOOL_RECEIVE_MAXIMUM, STOCK_FAULT_BROKERS } from "./support/spool";
 import { runSpoolOutage } from "./support/spool-outage";
 
 /** Room for the whole outage (~200 B a record on disk): never full here. */
@@ -13,12 +13,6 @@ const SPOOL_BYTES = 1024 * 2 ** 20;
 const BEFORE_S = 10;
 /** Stream after Kafka is back: live traffic keeps coming while the backlog is replayed. */
 const AFTER_S = 40;
-/**
- * The connector's own MQTT window (--receive-maximum). A stock Mosquitto queues 1000 messages
- * per session past it; at 2,000 msg/s the default window of 1000 leaves about 1 s for any stall of
- * the connector (fsync, GC, a busy machine) before the broker drops.
- */
-const RECEIVE_MAXIMUM = 10_000;
 
 describe("fault scenario 7: Kafka stopped for minutes, stock Mosquitto queue, disk spool", function () {
   const outageS = outageSeconds();
@@ -26,7 +20,7 @@ describe("fault scenario 7: Kafka stopped for minutes, stock Mosquitto queue, di
   const s = faultScenario(STOCK_FAULT_BROKERS);
 
   it(`loses nothing through a ${outageS} s Kafka outage at 2,000 msg/s, each key in order`, async () => {
-    const r = await runSpoolOutage(s, { n: 7, dirName: "7-spool-outage", spoolMaxBytes: SPOOL_BYTES, outageS, beforeS: BEFORE_S, afterS: AFTER_S, receiveMaximum: RECEIVE_MAXIMUM, expectAll: true });
+    const r = await runSpoolOutage(s, { n: 7, dirName: "7-spool-outage", spoolMaxBytes: SPOOL_BYTES, outageS, beforeS: BEFORE_S, afterS: AFTER_S, receiveMaximum: SPOOL_RECEIVE_MAXIMUM, expectAll: true });
     if (r.replay) progress(`s7: replay ${r.replay.rate.toFixed(0)} records/s against 2,000 msg/s of input (${r.replay.replayed} records in ${r.replay.seconds.toFixed(1)} s)`);
     assert.equal(r.tally.lost, 0, `lost ${r.tally.lost}: ${r.tally.missing()}`);
     assert.equal(r.tally.inversions, 0, "each key's records are in order in Kafka");
@@ -41,9 +35,14 @@ describe("fault scenario 8: the same outage with kill -9 twice during it and onc
   const s = faultScenario(STOCK_FAULT_BROKERS);
 
   it(`loses nothing when the connector is killed during the outage and the replay`, async () => {
-    const r = await runSpoolOutage(s, { n: 8, dirName: "8-spool-kill9", spoolMaxBytes: SPOOL_BYTES, outageS, beforeS: BEFORE_S, afterS: AFTER_S, killsDuringOutage: 2, killDuringReplay: true, receiveMaximum: RECEIVE_MAXIMUM, expectAll: true });
+    const r = await runSpoolOutage(s, { n: 8, dirName: "8-spool-kill9", spoolMaxBytes: SPOOL_BYTES, outageS, beforeS: BEFORE_S, afterS: AFTER_S, killsDuringOutage: 2, killDuringReplay: true, receiveMaximum: SPOOL_RECEIVE_MAXIMUM, expectAll: false });
     assert.equal(r.processes, 4, "three kill -9s, three replacements");
-    assert.equal(r.tally.lost, 0, `lost ${r.tally.lost}: ${r.tally.missing()}`);
+    // While no process holds the session, Mosquitto 2.0 keeps at most max_queued_messages (1000) for
+    // it, counting what was in flight: half a second of this stream. What it drops then is the
+    // broker's loss, counted by its $SYS counter; the connector must lose nothing it took.
+    progress(`s8: missing in Kafka ${r.tally.lost}, dropped by the broker while no connector held the session ${r.brokerDropped ?? "n/a"}`);
+    assert.ok(r.brokerDropped !== undefined, "Mosquitto reported its drops");
+    assert.equal(r.tally.lost, r.brokerDropped, `every message the broker did not drop is in Kafka (missing: ${r.tally.missing()})`);
     if (r.tally.inversions) progress(`s8: note: ${r.tally.inversions} first copies out of order within their key (reported, not asserted after crashes)`);
   });
 });

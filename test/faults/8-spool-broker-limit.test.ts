@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { progress } from "./support/env";
 import { faultScenario } from "./support/scenario";
-import { STOCK_FAULT_BROKERS } from "./support/spool";
+import { SPOOL_RECEIVE_MAXIMUM, STOCK_FAULT_BROKERS } from "./support/spool";
 import { runSpoolOutage, type SpoolOutageResult } from "./support/spool-outage";
 
 /** The smallest spool the CLI accepts: ~5,000 records here, filled in ~2.5 s at 2,000 msg/s. */
@@ -31,7 +31,7 @@ describe("fault scenario 9: a spool too small for the outage, stock Mosquitto qu
 
   it(`stops PUBACKing when the ${SMALL_SPOOL / 2 ** 20} MiB spool is full; the only loss is the broker's`, async () => {
     progress(`s9: ${OUTAGE_S} s outage with --spool-max-bytes ${SMALL_SPOOL}`);
-    const r = await runSpoolOutage(s, { n: 9, dirName: "9-spool-full", spoolMaxBytes: SMALL_SPOOL, outageS: OUTAGE_S, beforeS: 5, afterS: 10, expectAll: false });
+    const r = await runSpoolOutage(s, { n: 9, dirName: "9-spool-full", spoolMaxBytes: SMALL_SPOOL, outageS: OUTAGE_S, beforeS: 5, afterS: 10, receiveMaximum: SPOOL_RECEIVE_MAXIMUM, expectAll: false });
     const { received } = lossReport(9, r);
     progress(`s9: spool seen full: ${r.watch.sawFull}; /readyz not ready while full: ${r.watch.notReadyWhileFull}`);
     assert.ok(r.watch.sawFull, "the spool filled");
@@ -49,7 +49,7 @@ describe("fault scenario 10: the same kind of outage without a spool, stock Mosq
 
   it("loses what the broker cannot queue (why the spool exists)", async () => {
     progress(`s10: ${OUTAGE_S} s outage without a spool (shorter than scenario 7's: the loss shows within seconds)`);
-    const r = await runSpoolOutage(s, { n: 10, dirName: "10-no-spool", outageS: OUTAGE_S, beforeS: 5, afterS: 10, expectAll: false });
+    const r = await runSpoolOutage(s, { n: 10, dirName: "10-no-spool", outageS: OUTAGE_S, beforeS: 5, afterS: 10, receiveMaximum: SPOOL_RECEIVE_MAXIMUM, expectAll: false });
     const { received } = lossReport(10, r);
     assert.equal(r.tally.distinct, received, "everything the connector received is in Kafka");
     assert.ok(r.tally.lost > 0, "a stock broker drops most of an outage's traffic when nothing takes it");

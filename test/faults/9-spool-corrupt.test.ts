@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pollUntil, waitFor } from "../helpers/wait";
 import { progress, ticker } from "./support/env";
 import { createTopics, faultScenario, makeTopology, note, scenarioFiles, topologyConfig } from "./support/scenario";
-import { fsyncSummary, keyedKafkaTally, keyedRoute, keyTopic, PARTITIONS, spoolArgs, spoolMetrics, SPOOL_RATE, STOCK_FAULT_BROKERS } from "./support/spool";
+import { fsyncSummary, keyedKafkaTally, keyedRoute, keyTopic, PARTITIONS, spoolArgs, spoolMetrics, SPOOL_RATE, SPOOL_RECEIVE_MAXIMUM, STOCK_FAULT_BROKERS } from "./support/spool";
 import { kafkaAdmin, MqttLoad, printSummary } from "./support/streams";
 
 const N = 6_000;
@@ -36,7 +36,7 @@ describe("fault scenario 11: a damaged record in the spool is skipped, logged an
     const admin = kafkaAdmin(b.kafka.bootstrap);
     await admin.connect();
     scope.add(() => admin.disconnect());
-    const start = (label: string) => s.startConnector(files, { label, extraArgs: spoolArgs(spoolDir, 256 * 2 ** 20) });
+    const start = (label: string) => s.startConnector(files, { label, receiveMaximum: SPOOL_RECEIVE_MAXIMUM, extraArgs: spoolArgs(spoolDir, 256 * 2 ** 20) });
 
     // 1. Everything goes to the spool: Kafka is down before the stream starts.
     const first = await start("connector #1");

@@ -27,6 +27,14 @@ export const SPOOL_RATE = 2_000;
 /** MQTT topics `<base>/k0` … `<base>/k7`; with partitionStrategy topic each is one Kafka key. */
 export const KEYS = 8;
 export const PARTITIONS = 4;
+/**
+ * The connector's own MQTT window (--receive-maximum) in these scenarios. A stock Mosquitto queues
+ * max_queued_messages (1000) for a connected session beyond its window; at 2,000 msg/s the
+ * default window of 1000 leaves about 1 s for any stall of the connector (an fsync, GC, a busy
+ * machine) before the broker drops. Early runs with 1000 on the shared 2-core machine saw the
+ * connector hold up to 1,720 unacknowledged messages and the broker drop thousands.
+ */
+export const SPOOL_RECEIVE_MAXIMUM = 10_000;
 
 /** Seconds of Kafka outage for scenarios 7 and 8 (FAULTS_SPOOL_OUTAGE_S, default 180). */
 export function outageSeconds(): number {
