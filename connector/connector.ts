@@ -34,8 +34,11 @@ export interface RouteRuntimeState {
   spool?: SpoolState;
 }
 
-/** With a spool and saved topic metadata: how long the start waits for Kafka before it goes on without it. */
-const START_METADATA_MS = 5_000;
+/**
+ * With a spool and saved topic metadata: how long the start waits for Kafka before it goes on without
+ * it. Short: while no process holds the MQTT session a stock Mosquitto keeps only 1000 messages for it.
+ */
+const START_METADATA_MS = 1_000;
 
 export type ConnectorState = "new" | "starting" | "running" | "stopping" | "stopped";
 
