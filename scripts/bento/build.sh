@@ -48,24 +48,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A line every 30 s while a long step runs, so a log shows it is alive.
-with_progress() {
-  local what="$1"
-  shift
-  local t0=$SECONDS
-  (
-    while sleep 30 >/dev/null 2>&1 && kill -0 $$ 2>/dev/null; do
-      echo "bento-build:   ... $what still running ($((SECONDS - t0)) s)" >&2
-    done
-  ) &
-  ticker=$!
-  local rc=0
-  "$@" || rc=$?
-  kill "$ticker" 2>/dev/null || true
-  wait "$ticker" 2>/dev/null || true
-  ticker=""
-  return "$rc"
-}
+# A line every 30 s while a long step runs (scripts/lib/progress.sh).
+progress_tag=bento-build
+# shellcheck source=../lib/progress.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/progress.sh"
 
 mkdir -p "$cache_root"
 staging="$(mktemp -d "$cache_root/bento-$BENTO_VERSION.tmp.XXXXXX")"

@@ -64,25 +64,10 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-p=${ENGINES_GO_PARALLEL:-2} -buildvcs=fals
 export CGO_ENABLED=0
 export GOTOOLCHAIN=local
 
-# Print a line every 30 s while a long command runs, so CI logs show life.
-with_progress() {
-  local what="$1"
-  shift
-  local t0=$SECONDS
-  (
-    # $$ is this script: the ticker ends with it even if it is killed. The
-    # sleep must not hold stdout, or a pipe reading this script's output
-    # would stay open for up to 30 s after the ticker is killed.
-    while sleep 30 >/dev/null 2>&1 && kill -0 $$ 2>/dev/null; do echo "build-engines:   ... $what still running ($((SECONDS - t0)) s)"; done
-  ) &
-  ticker=$!
-  local rc=0
-  "$@" || rc=$?
-  kill "$ticker" 2>/dev/null || true
-  wait "$ticker" 2>/dev/null || true
-  ticker=""
-  return "$rc"
-}
+# A line every 30 s while a long step runs (scripts/lib/progress.sh).
+progress_tag=build-engines
+# shellcheck source=../lib/progress.sh
+source "$here/../lib/progress.sh"
 
 # Each piece builds into a staging dir next to its final dir (same file
 # system, so the final mv is a rename); it is removed if the script fails.
