@@ -219,6 +219,9 @@ export class BrokerDrops {
       if (Number.isFinite(n)) this.value = n;
     });
     await client.subscribeAsync("$SYS/broker/publish/messages/dropped", { qos: 0 });
+    // Mosquitto publishes (and retains) the counter only once it changes: silence means 0 so far.
+    for (let i = 0; i < 15 && this.value === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    this.value ??= 0;
   }
 
   /** The next value published after now (at most `waitMs`), so the count covers everything so far. */
