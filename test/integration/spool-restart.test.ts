@@ -2,23 +2,19 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
-import { kcatConsume, uniqueName, type BrokerProfile } from "../helpers/brokers";
+import { uniqueName } from "../helpers/brokers";
+import { publishKeyed, readKeyed, STOCK_QUEUE_BROKERS } from "../helpers/keyed-stream";
 import type { MapSpec } from "../helpers/config";
 import { connectorFixture } from "../helpers/connector";
 import { waitFor } from "../helpers/wait";
 import type { Connector, RuntimeOptions } from "../../connector/connector";
-
-/** Mosquitto as shipped (1000 messages queued per client), shared with spool.test.ts. */
-const STOCK_BROKERS: BrokerProfile = { name: "stock-queue", kafka: {}, mqtt: { stockQueue: true } };
-const KEYS = 4;
 
 // A connector restarted while Kafka is away (a crash in an outage) used to wait for Kafka's topic
 // metadata before it subscribed: meanwhile a stock broker kept 1000 messages for its session and
 // dropped the rest. With a spool it now starts on the metadata an earlier start saved with it.
 describe("disk spool: a restart while Kafka is down (real Kafka; Mosquitto with its default queue)", function () {
   this.timeout(180_000);
-  const fx = connectorFixture("spoolrs", STOCK_BROKERS);
+  const fx = connectorFixture("spoolrs", STOCK_QUEUE_BROKERS);
   const b = fx.brokers;
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "spool-rs-"))));
@@ -31,19 +27,7 @@ describe("disk spool: a restart while Kafka is down (real Kafka; Mosquitto with 
   const start = async (base: string, topic: string, spool: RuntimeOptions["spool"], name: string): Promise<Connector> =>
     (await fx.start({ name, maps: [{ spec: map(base, topic) }], runtime: spool ? { spool } : {} })).connector;
 
-  async function publish(base: string, from: number, count: number, rate: number): Promise<void> {
-    const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5, clientId: uniqueName("pub") });
-    try {
-      const started = Date.now();
-      for (let i = from; i < from + count; i += 50) {
-        const due = started + ((i - from) / rate) * 1000;
-        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-        await Promise.all(Array.from({ length: Math.min(50, from + count - i) }, (_, j) => client.publishAsync(`${base}/k${(i + j) % KEYS}`, `k${(i + j) % KEYS}:${i + j}`, { qos: 1 })));
-      }
-    } finally {
-      await client.endAsync();
-    }
-  }
+  const publish = (base: string, from: number, count: number, rate: number) => publishKeyed(b.mqtt.url, base, from, count, { rate });
 
   it("starts on the topic metadata saved with the spool, spools the outage's messages, and delivers them all in order", async () => {
     const base = uniqueName("restart");
@@ -72,19 +56,8 @@ describe("disk spool: a restart while Kafka is down (real Kafka; Mosquitto with 
     } finally {
       await b.kafka.start();
     }
-    const recs = await kcatConsume(b.kafka.bootstrap, topic, { count: 4200, timeoutMs: 60_000, allowFewer: true });
-    const seen = new Set<number>();
-    const last = new Map<string, number>();
-    const outOfOrder: string[] = [];
-    for (const r of recs) {
-      const [key, n] = (r.value ?? "").split(":") as [string, string];
-      const i = Number(n);
-      if (seen.has(i)) continue;
-      seen.add(i);
-      if ((last.get(key) ?? -1) > i) outOfOrder.push(`${key}: ${i} after ${last.get(key)}`);
-      last.set(key, i);
-    }
-    const missing = Array.from({ length: 4200 }, (_, i) => i).filter((i) => !seen.has(i));
+    const { outOfOrder, missing: missed } = await readKeyed(b.kafka.bootstrap, topic, 4200);
+    const missing = missed(4200);
     assert.deepEqual(missing.slice(0, 20), [], `${missing.length} lost`);
     assert.deepEqual(outOfOrder.slice(0, 5), [], "per-key order");
   });

@@ -2,20 +2,16 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
-import { kcatConsume, uniqueName, type BrokerProfile } from "../helpers/brokers";
+import { uniqueName } from "../helpers/brokers";
+import { publishKeyed, readKeyed, STOCK_QUEUE_BROKERS } from "../helpers/keyed-stream";
 import type { MapSpec } from "../helpers/config";
 import { connectorFixture } from "../helpers/connector";
 import { waitFor } from "../helpers/wait";
 import type { Connector, RuntimeOptions } from "../../connector/connector";
 
-/** Mosquitto as shipped: at most 1000 messages queued per client (the harness's other brokers queue a million). */
-const STOCK_BROKERS: BrokerProfile = { name: "stock-queue", kafka: {}, mqtt: { stockQueue: true } };
-const KEYS = 4;
-
 describe("disk spool for mqttToKafka (real Kafka; Mosquitto with its default queue of 1000 per client)", function () {
   this.timeout(180_000);
-  const fx = connectorFixture("spool", STOCK_BROKERS);
+  const fx = connectorFixture("spool", STOCK_QUEUE_BROKERS);
   const b = fx.brokers;
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "spool-it-"))));
@@ -32,46 +28,8 @@ describe("disk spool for mqttToKafka (real Kafka; Mosquitto with its default que
     return r.connector;
   }
 
-  /**
-   * QoS 1 messages `k<i mod KEYS>:<i>` to `<base>/k<i mod KEYS>`, from index `from`, in groups of 50
-   * (at most `rate` per second when given); resolves once the broker has PUBACKed them.
-   */
-  async function publish(base: string, from: number, count: number, size = 0, rate = 0): Promise<void> {
-    const client = await mqtt.connectAsync(b.mqtt.url, { protocolVersion: 5, clientId: uniqueName("pub") });
-    const pad = size ? ":" + "x".repeat(size) : "";
-    try {
-      const started = Date.now();
-      for (let i = from; i < from + count; i += 50) {
-        const due = rate ? started + ((i - from) / rate) * 1000 : 0;
-        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-        await Promise.all(Array.from({ length: Math.min(50, from + count - i) }, (_, j) => client.publishAsync(`${base}/k${(i + j) % KEYS}`, `k${(i + j) % KEYS}:${i + j}${pad}`, { qos: 1 })));
-      }
-    } finally {
-      await client.endAsync();
-    }
-  }
-
-  /** Every index in Kafka, and a check that each key's first occurrences come in publish order. */
-  async function readBack(topic: string, expect: number, timeoutMs = 60_000): Promise<{ seen: Set<number>; outOfOrder: string[] }> {
-    let recs = await kcatConsume(b.kafka.bootstrap, topic, { count: expect, timeoutMs, allowFewer: true });
-    // Duplicates count toward kcat's count: with some, read again for what may still be behind them.
-    const unique = new Set(recs.map((r) => r.value)).size;
-    if (unique < expect && recs.length >= expect) recs = await kcatConsume(b.kafka.bootstrap, topic, { count: recs.length + (expect - unique), timeoutMs: 15_000, allowFewer: true });
-    const seen = new Set<number>();
-    const last = new Map<string, number>();
-    const outOfOrder: string[] = [];
-    for (const r of recs) {
-      const [key, n] = (r.value ?? "").split(":") as [string, string];
-      const i = Number(n);
-      if (seen.has(i)) continue; // a duplicate after a retried send: at-least-once
-      seen.add(i);
-      if ((last.get(key) ?? -1) > i) outOfOrder.push(`${key}: ${i} after ${last.get(key)}`);
-      last.set(key, i);
-    }
-    return { seen, outOfOrder };
-  }
-
-  const missing = (seen: Set<number>, total: number) => Array.from({ length: total }, (_, i) => i).filter((i) => !seen.has(i));
+  const publish = (base: string, from: number, count: number, size = 0, rate = 0) => publishKeyed(b.mqtt.url, base, from, count, { size, rate });
+  const readBack = (topic: string, expect: number, timeoutMs?: number) => readKeyed(b.kafka.bootstrap, topic, expect, timeoutMs);
 
   it("without a spool, a Kafka outage longer than the broker's queue loses messages (what the spool is for)", async () => {
     const base = uniqueName("nospool");
@@ -120,8 +78,8 @@ describe("disk spool for mqttToKafka (real Kafka; Mosquitto with its default que
     });
     assert.ok(route.stats.replayed > 0, "records were sent from the spool");
     await publish(base, total, 200);
-    const { seen, outOfOrder } = await readBack(topic, total + 200);
-    assert.deepEqual(missing(seen, total + 200), [], "lost messages");
+    const { outOfOrder, missing } = await readBack(topic, total + 200);
+    assert.deepEqual(missing(total + 200), [], "lost messages");
     assert.deepEqual(outOfOrder.slice(0, 5), [], "per-key order");
   });
 
@@ -146,8 +104,8 @@ describe("disk spool for mqttToKafka (real Kafka; Mosquitto with its default que
     const second = await start(base, topic, spool, name);
     await publish(base, 2000, 500);
     await waitFor("the new messages to arrive and the spool to empty", () => second.m2k[0]!.stats.received >= 500 && second.m2k[0]!.inFlight === 0 && second.m2k[0]!.spoolState()!.records === 0 && second.m2k[0]!.stats.replayed >= 2000, 60_000);
-    const { seen, outOfOrder } = await readBack(topic, 2500);
-    assert.deepEqual(missing(seen, 2500), [], "lost messages");
+    const { outOfOrder, missing } = await readBack(topic, 2500);
+    assert.deepEqual(missing(2500), [], "lost messages");
     assert.deepEqual(outOfOrder.slice(0, 5), [], "per-key order, spooled before new");
   });
 
@@ -172,8 +130,8 @@ describe("disk spool for mqttToKafka (real Kafka; Mosquitto with its default que
     } finally {
       await b.kafka.start();
     }
-    const { seen } = await readBack(topic, total);
-    assert.deepEqual(missing(seen, total), [], "lost messages");
+    const { missing } = await readBack(topic, total);
+    assert.deepEqual(missing(total), [], "lost messages");
     await waitFor("the route to be ready again", () => route.ready, 30_000);
   });
 });
