@@ -1,30 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as kubernetes from "@pulumi/kubernetes";
 import { DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG } from "../connector/config/schema";
-import { DEFAULT_OPERATOR_RESOURCES, operatorManifests, OperatorOptionError, type OperatorManifestOptions, type OperatorManifests } from "../connector/operator/manifests";
+import { DEFAULT_OPERATOR_RESOURCES, operatorManifests, OperatorOptionError, type OperatorConnectorFlags, type OperatorManifestOptions, type OperatorManifests } from "../connector/operator/manifests";
 import { InvalidArgsError, isFullyKnown } from "./connector-config";
 import { childOptions } from "./options";
 import type { ConnectorImageArgs, LogLevel } from "./spec-types";
 
 /** What the operator gives every connector's pods (its flags). Unset: the operator's defaults. */
-export interface OperatorConnectorArgs {
-  /** Audience of the pods' projected token for MQTT K8S-SAT. Default `aio-internal`. */
-  mqttTokenAudience?: string;
-  /** CPU request. Default `100m`. */
-  cpuRequest?: string;
-  /** CPU limit. Default none. */
-  cpuLimit?: string;
-  /** Memory request. Default `128Mi`. */
-  memoryRequest?: string;
-  /** Memory limit. Default `512Mi`. */
-  memoryLimit?: string;
-  /** Seconds a pod gets to drain after SIGTERM. Default 60. */
-  terminationGracePeriodSeconds?: number;
-  /** PodDisruptionBudget maxUnavailable. Default 1. */
-  maxUnavailable?: number;
-  /** Image pull Secrets of the connector pods; each must exist in every connector's namespace. */
-  imagePullSecrets?: string[];
-}
+export type OperatorConnectorArgs = OperatorConnectorFlags;
 
 /** Resources of the operator's container; each unset one keeps its default. */
 export interface OperatorResourcesArgs {

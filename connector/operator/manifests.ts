@@ -17,16 +17,26 @@ export const OPERATOR_NAMESPACE = "mqtt-kafka-connector-system";
 export const DEFAULT_OPERATOR_IMAGE = `${DEFAULT_IMAGE_REPOSITORY}:${DEFAULT_IMAGE_TAG}`;
 export const DEFAULT_OPERATOR_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } };
 
-/** What the operator passes to every connector's pods (its flags); unset leaves the flag's default. */
+/**
+ * What the operator passes to every connector's pods (its flags); unset leaves the flag's default.
+ * The ConnectorOperator component takes the same, as `connector`.
+ */
 export interface OperatorConnectorFlags {
+  /** Audience of the pods' projected token for MQTT K8S-SAT. Default `aio-internal`. */
   mqttTokenAudience?: string;
+  /** CPU request. Default `100m`. */
   cpuRequest?: string;
+  /** CPU limit. Default none. */
   cpuLimit?: string;
+  /** Memory request. Default `128Mi`. */
   memoryRequest?: string;
+  /** Memory limit. Default `512Mi`. */
   memoryLimit?: string;
+  /** Seconds a pod gets to drain after SIGTERM. Default 60. */
   terminationGracePeriodSeconds?: number;
+  /** PodDisruptionBudget maxUnavailable. Default 1. */
   maxUnavailable?: number;
-  /** Pull Secrets of the connector pods; each must exist in every connector's namespace. */
+  /** Image pull Secrets of the connector pods; each must exist in every connector's namespace. */
   imagePullSecrets?: string[];
 }
 
