@@ -30,6 +30,8 @@ export interface KafkaSenderTarget<T extends SendItem> {
    * they are not retried here.
    */
   handBack?(items: T[]): boolean;
+  /** Longest wait between retries (default 30 s). */
+  retryCapMs?: number;
 }
 
 export class KafkaSender<T extends SendItem> {
@@ -56,7 +58,7 @@ export class KafkaSender<T extends SendItem> {
           this.log.warn({ err: (e as Error).message, kafkaTopic: t.topic, records: items.length }, "Kafka send failed; the batch goes to the spool and is sent from there");
           return;
         }
-        const delay = backoffMs(attempt);
+        const delay = backoffMs(attempt, undefined, t.retryCapMs);
         this.log.error({ err: (e as Error).message, kafkaTopic: t.topic, records: items.length, attempt, retryInMs: delay }, "Kafka send failed; retrying the batch");
         await sleep(delay, this.stop);
         if (this.stop.aborted) return; // drain timed out: the broker redelivers these later

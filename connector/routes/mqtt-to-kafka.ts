@@ -78,6 +78,8 @@ const SLOW_SEND_MS = 1000;
  * Waiting longer would let the broker's own queue for us (1000 messages in a stock Mosquitto) overflow.
  */
 const WINDOW_SHARE = 0.9;
+/** With a spool: the longest wait between retries of a failed send. */
+const SPOOL_RETRY_CAP_MS = 5_000;
 
 /** Where a templated route sends one MQTT topic's messages, or why it cannot. Cached per MQTT topic. */
 type Resolution = { topic: string; key: Buffer | null } | TemplateMiss;
@@ -163,6 +165,8 @@ export class MqttToKafkaPipeline implements Pipeline {
           opts.metrics.error("kafka_send");
         },
         handBack: (items) => this.handBack(items),
+        // Spooled records are safe on disk: after a long outage, retry often enough to resume within seconds.
+        ...(opts.spool ? { retryCapMs: SPOOL_RETRY_CAP_MS } : {}),
       },
       this.stopSignal.signal,
       log,
