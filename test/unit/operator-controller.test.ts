@@ -1,34 +1,10 @@
 import { strict as assert } from "node:assert";
 import { createLogger } from "../../connector/logger";
 import { Controller } from "../../connector/operator/controller";
-import type { ConnectorObject, OwnedManifest } from "../../connector/operator/reconcile";
-import type { OperatorStatus, Reporter } from "../../connector/operator/report";
-import { connectorObject, DEFAULTS } from "./operator-fixtures";
+import { connectorObject, DEFAULTS, FakeReporter as Fake } from "./operator-fixtures";
+import type { ConnectorObject } from "../../connector/operator/reconcile";
+import type { OperatorStatus } from "../../connector/operator/report";
 
-/** Records what the controller would send to the API. */
-class Fake implements Reporter {
-  applied: OwnedManifest[][] = [];
-  statuses: OperatorStatus[] = [];
-  events: { type: string; reason: string; message: string }[] = [];
-  failWith: Error | undefined;
-  private batch: OwnedManifest[] = [];
-  readonly applier = {
-    apply: async (o: OwnedManifest) => {
-      if (this.failWith && o.kind === "StatefulSet") throw this.failWith;
-      this.batch.push(o);
-      if (o.kind === "PodDisruptionBudget") {
-        this.applied.push(this.batch);
-        this.batch = [];
-      }
-    },
-  };
-  async status(_obj: ConnectorObject, s: OperatorStatus) {
-    this.statuses.push(s);
-  }
-  async event(_obj: ConnectorObject, type: "Normal" | "Warning", reason: string, message: string) {
-    this.events.push({ type, reason, message });
-  }
-}
 
 const log = createLogger("fatal");
 const withGen = (generation: number, spec: Record<string, unknown> = {}, status?: unknown): ConnectorObject => ({ ...connectorObject(spec, { generation }), ...(status ? { status } : {}) });

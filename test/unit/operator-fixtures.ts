@@ -1,5 +1,7 @@
-// Shared by test/unit/operator-*.test.ts: a KafkaConnector as the watch delivers it, and the operator defaults.
-import type { ConnectorObject, OperatorDefaults } from "../../connector/operator/reconcile";
+// Shared by test/unit/operator-*.test.ts: a KafkaConnector as the watch delivers it, the operator
+// defaults, and a reporter that records what the controller would send to the API.
+import type { ConnectorObject, OperatorDefaults, OwnedManifest } from "../../connector/operator/reconcile";
+import type { OperatorStatus, Reporter } from "../../connector/operator/report";
 
 export const DEFAULTS: OperatorDefaults = {
   allowedImages: [],
@@ -20,4 +22,29 @@ export function connectorObject(spec: Record<string, unknown> = {}, meta: Record
     spec: { image: { repository: "example.com/connector", tag: "1.2.3" }, instances: 2, kafkaConnection: { endpoint: "kafka:9092", tls: { tlsEnabled: false } }, ...spec },
     status: { conditions: [] },
   };
+}
+
+/** Records what the controller would send to the API. */
+export class FakeReporter implements Reporter {
+  applied: OwnedManifest[][] = [];
+  statuses: OperatorStatus[] = [];
+  events: { type: string; reason: string; message: string }[] = [];
+  failWith: Error | undefined;
+  private batch: OwnedManifest[] = [];
+  readonly applier = {
+    apply: async (o: OwnedManifest) => {
+      if (this.failWith && o.kind === "StatefulSet") throw this.failWith;
+      this.batch.push(o);
+      if (o.kind === "PodDisruptionBudget") {
+        this.applied.push(this.batch);
+        this.batch = [];
+      }
+    },
+  };
+  async status(_obj: ConnectorObject, s: OperatorStatus) {
+    this.statuses.push(s);
+  }
+  async event(_obj: ConnectorObject, type: "Normal" | "Warning", reason: string, message: string) {
+    this.events.push({ type, reason, message });
+  }
 }

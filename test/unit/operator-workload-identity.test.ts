@@ -2,8 +2,7 @@ import { strict as assert } from "node:assert";
 import { createLogger } from "../../connector/logger";
 import { Controller } from "../../connector/operator/controller";
 import { desiredObjects, WORKLOAD_IDENTITY_ANNOTATION, WORKLOAD_MANAGER_ANNOTATION, type ConnectorObject, type OwnedManifest } from "../../connector/operator/reconcile";
-import type { OperatorStatus, Reporter } from "../../connector/operator/report";
-import { connectorObject, DEFAULTS } from "./operator-fixtures";
+import { connectorObject, DEFAULTS, FakeReporter as Fake } from "./operator-fixtures";
 
 const CLIENT_ID = "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const kvSasl = {
@@ -61,24 +60,6 @@ describe("operator: workload identity from the KafkaConnector's annotation", () 
   });
 });
 
-class Fake implements Reporter {
-  applied: OwnedManifest[][] = [];
-  statuses: OperatorStatus[] = [];
-  private batch: OwnedManifest[] = [];
-  readonly applier = {
-    apply: async (o: OwnedManifest) => {
-      this.batch.push(o);
-      if (o.kind === "PodDisruptionBudget") {
-        this.applied.push(this.batch);
-        this.batch = [];
-      }
-    },
-  };
-  async status(_obj: ConnectorObject, s: OperatorStatus) {
-    this.statuses.push(s);
-  }
-  async event() {}
-}
 
 describe("operator: the reconcile loop and the workload identity annotation", () => {
   it("applies again when only the annotation changes (metadata keeps the generation), and reports a bad one", async () => {
