@@ -64,6 +64,8 @@ export interface BentoM2K {
   /** Bento's batch policy, set from the connector's `batching`; undefined: no batch policy. */
   batching?: Batching;
   clientId: string;
+  /** A persistent session (clean_session: false), for the backlog drain. */
+  persistent?: boolean;
 }
 
 export interface BentoK2M {
@@ -97,7 +99,7 @@ export function m2kConfig(o: BentoM2K, httpPort: number): string {
     `    client_id: ${q(o.clientId)}`,
     `    topics: [${q(o.mqttTopic)}]`,
     `    qos: ${o.qos}`,
-    "    clean_session: true",
+    `    clean_session: ${o.persistent ? "false" : "true"}`,
     "output:",
     "  kafka_franz:",
     `    seed_brokers: [${q(o.bootstrap)}]`,

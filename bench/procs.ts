@@ -195,6 +195,9 @@ export interface ConnectorOptions {
   cgroupDir?: string;
   /** The connector's cli.js; default BENCH_CONNECTOR_CLI, else this build's. */
   cli?: string;
+  /** KafkaConnector `instances` (default 1) and this process's index among them (`--instance`). */
+  instances?: number;
+  instance?: number;
 }
 
 /** The connector as operators run it: `node dist/connector/cli.js --config DIR --http-port N`. */
@@ -219,7 +222,7 @@ kind: KafkaConnector
 metadata: {name: bench}
 spec:
   image: {}
-  instances: 1
+  instances: ${o.instances ?? 1}
   kafkaConnection: {endpoint: "${o.kafkaBootstrap}", tls: {tlsEnabled: false}}
   localBrokerConnection: {endpoint: "127.0.0.1:${o.mqttPort}", tls: {tlsEnabled: false}}
   logLevel: ${process.env["BENCH_LOG_LEVEL"] ?? "warn"}
@@ -234,7 +237,7 @@ ${o.topicMapSpec}
     );
     const httpPort = await freePort();
     const prof = o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir, ...(o.profName ? ["--cpu-prof-name", `${o.profName}.cpuprofile`] : [])] : [];
-    const argv = [process.execPath, ...(o.nodeArgs ?? []), ...prof, o.cli ?? CLI, "--config", dir, "--secrets-dir", dir, "--http-port", String(httpPort), ...(o.extraArgs ?? [])];
+    const argv = [process.execPath, ...(o.nodeArgs ?? []), ...prof, o.cli ?? CLI, "--config", dir, "--secrets-dir", dir, "--http-port", String(httpPort), ...(o.instance !== undefined ? ["--instance", String(o.instance)] : []), ...(o.extraArgs ?? [])];
     // The shell joins the cgroup and then execs node, so the limit applies from node's first
     // allocation (it sizes the heap at start-up) and the pid sampled from /proc is node's.
     const [cmd, ...args] = o.cgroupDir ? ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', o.cgroupDir, ...argv] : argv;

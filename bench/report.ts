@@ -1,4 +1,6 @@
 /** Result types of `npm run bench` and the Markdown table and SVG chart written from them. */
+import type { ScaleRow } from "./scale";
+import type { BacklogResult } from "./backlog";
 import type { LatencySummary } from "./common";
 import { roundRatios, type RoundRates } from "./rounds";
 import type { ReplayResult } from "./spool-replay";
@@ -82,6 +84,8 @@ export interface ScenarioResult {
   peers?: PeerResult[];
   /** A spool scenario: the replay after an outage (bench/spool-replay.ts). */
   replay?: ReplayResult;
+  /** `--peer`, MQTT→Kafka: a backlog queued in Mosquitto drained by the connector and by the peer (bench/backlog.ts). */
+  backlog?: { connector: BacklogResult; peers: (BacklogResult & { variant: string; label: string })[] };
 }
 
 export interface TargetResult {
@@ -128,6 +132,8 @@ export interface BenchResults {
   peer?: { name: string; version: string; binary: string; guarantees: string; config: string };
   /** C-client reference rates, when their tools are installed. */
   references?: ReferenceResult[];
+  /** `--scale`: one route on 1, 2 and 3 instances (bench/scale.ts). */
+  scale?: ScaleRow[];
   targets: TargetResult[];
 }
 
@@ -227,11 +233,29 @@ export function toMarkdown(r: BenchResults): string {
       "A bridge cannot pass more than the load generator offers: where both bridges run at the load generator's rate, the msg/s ratio measures the load generator (and Mosquitto's Receive Maximum of 20 for it), not the bridges; CPU µs/msg still compares them.",
     );
   }
+  const drained = r.scenarios.filter((s) => s.backlog);
+  if (drained.length) {
+    lines.push(
+      "",
+      "Backlog drain (MQTT→Kafka): each bridge's persistent session is subscribed, the bridge stops, one publisher queues the messages in Mosquitto, and the bridge starts again and drains them. No load generator runs meanwhile, so the rate is the bridge's and Mosquitto's delivery to it. Mosquitto sends an MQTT 5 client up to its Receive Maximum (the connector: 1000) unacknowledged, and an MQTT 3.1.1 client (Bento) up to `max_inflight_messages` (20); Bento acknowledges on receipt, the connector after Kafka.",
+      "",
+      "| scenario | bridge | queued | msg/s | CPU % | CPU µs/msg | peak RSS MB | in Kafka | drained in s | connector ÷ peer msg/s | connector ÷ peer CPU µs/msg |",
+      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    for (const s of drained) {
+      const c = s.backlog!.connector;
+      const row = (label: string, x: BacklogResult, ratios: string) =>
+        `| ${s.scenario.id} | ${label} | ${int(x.count)} | ${int(x.rate)} | ${x.cpuPercent.toFixed(0)} | ${x.cpuUsPerMsg.toFixed(1)} | ${x.peakRssMb.toFixed(0)} | ${int(x.delivered)} | ${x.drainSeconds.toFixed(1)} | ${ratios}`;
+      lines.push(row("connector", c, " | |"));
+      for (const p of s.backlog!.peers) lines.push(row(p.label, p, ` ${(c.rate / p.rate).toFixed(2)} | ${(c.cpuUsPerMsg / p.cpuUsPerMsg).toFixed(2)} |`));
+    }
+  }
   if (r.references?.length) {
     lines.push("", "C-client reference rates (no target; the physical reference on these brokers and cores):", "");
     lines.push("| reference | payload | messages | msg/s | MB/s | note |", "|---|---:|---:|---:|---:|---|");
     for (const x of r.references) lines.push(`| ${x.label} | ${x.size} B | ${int(x.count)} | ${int(x.rate)} | ${x.mbps.toFixed(1)} | ${x.note ?? ""} |`);
   }
+  if (r.scale?.length) lines.push(...scaleMarkdown(r.scale));
   lines.push("", "## Targets", "", "```");
   for (const t of r.targets) lines.push(`${t.info ? "INFO" : t.pass ? "PASS" : "FAIL"}  ${t.scenario.padEnd(18)} ${t.target}: ${t.value}`);
   lines.push("```", "");
@@ -294,34 +318,78 @@ export function toSvg(r: BenchResults): string {
  * scale per scenario, with CPU µs/msg and peak RSS written beside each bar.
  */
 export function toPeerSvg(r: BenchResults): string | undefined {
-  const rows = r.scenarios.filter((s) => s.peers?.length);
-  if (!rows.length || !r.peer) return undefined;
+  interface Bar {
+    label: string;
+    rate: number;
+    cpu: number;
+    rss: number;
+    color: string;
+  }
+  const conn = "#1f77b4";
+  const peer = "#ff7f0e";
+  const groups: { title: string; bars: Bar[] }[] = [];
+  for (const s of r.scenarios) {
+    if (s.peers?.length) {
+      groups.push({
+        title: s.scenario.id,
+        bars: [{ label: "connector", rate: s.rate, cpu: s.cpuUsPerMsg, rss: s.peakRssMb, color: conn }, ...s.peers.map((p) => ({ label: p.variant, rate: p.rate, cpu: p.cpuUsPerMsg, rss: p.peakRssMb, color: peer }))],
+      });
+    }
+    if (s.backlog) {
+      const c = s.backlog.connector;
+      groups.push({
+        title: `${s.scenario.id} backlog`,
+        bars: [{ label: "connector", rate: c.rate, cpu: c.cpuUsPerMsg, rss: c.peakRssMb, color: conn }, ...s.backlog.peers.map((p) => ({ label: p.variant, rate: p.rate, cpu: p.cpuUsPerMsg, rss: p.peakRssMb, color: peer }))],
+      });
+    }
+  }
+  if (!groups.length || !r.peer) return undefined;
   const barH = 13;
-  const left = 170;
+  const left = 190;
   const barW = 380;
   const right = 300;
   const top = 56;
   const groupH = (n: number) => (n + 1) * (barH + 3) + 12;
   const width = left + barW + right;
-  const height = top + rows.reduce((h, s) => h + groupH(s.peers!.length), 0) + 30;
+  const height = top + groups.reduce((h, g) => h + groupH(g.bars.length - 1), 0) + 30;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="#fff"/>`);
   out.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${esc(`Connector vs ${r.peer.name} ${r.peer.version}, same run, same brokers, QoS 1 (msg/s)`)}</text>`);
   out.push(`<text x="${width / 2}" y="38" text-anchor="middle" fill="#555">${esc(`${r.machine.cpus} shared cores · ${r.startedAt.slice(0, 16).replace("T", " ")} UTC · Bento acknowledges MQTT on receipt, before Kafka has it`)}</text>`);
   let y = top;
-  for (const s of rows) {
-    const bars = [{ label: "connector", rate: s.rate, cpu: s.cpuUsPerMsg, rss: s.peakRssMb, color: "#1f77b4" }, ...s.peers!.map((p) => ({ label: p.variant, rate: p.rate, cpu: p.cpuUsPerMsg, rss: p.peakRssMb, color: "#ff7f0e" }))];
-    const max = Math.max(...bars.map((b) => b.rate));
-    out.push(`<text x="${left - 8}" y="${y + barH}" text-anchor="end" font-weight="bold">${esc(s.scenario.id)}</text>`);
-    bars.forEach((b, i) => {
+  for (const g of groups) {
+    const max = Math.max(...g.bars.map((b) => b.rate));
+    out.push(`<text x="${left - 8}" y="${y + barH}" text-anchor="end" font-weight="bold">${esc(g.title)}</text>`);
+    g.bars.forEach((b, i) => {
       const by = y + i * (barH + 3);
       out.push(`<text x="${left - 8}" y="${by + barH + barH - 2}" text-anchor="end" fill="#555">${esc(b.label)}</text>`);
       out.push(`<rect x="${left}" y="${by + barH}" width="${Math.max(1, (barW * b.rate) / max).toFixed(1)}" height="${barH}" fill="${b.color}"/>`);
       out.push(`<text x="${left + barW + 8}" y="${by + barH + barH - 2}">${esc(`${Math.round(b.rate).toLocaleString("en-US")} msg/s · ${b.cpu.toFixed(0)} µs/msg · ${b.rss.toFixed(0)} MB`)}</text>`);
     });
-    y += groupH(s.peers!.length);
+    y += groupH(g.bars.length - 1);
   }
   out.push("</svg>");
   return out.join("\n") + "\n";
+}
+
+function scaleMarkdown(rows: ScaleRow[]): string[] {
+  const one = rows.find((x) => x.instances === 1);
+  const lines = [
+    "",
+    `## Scale: one mqttToKafka route on 1, 2 and 3 instances (shared subscription), ${rows[0]!.publishers} publishers`,
+    "",
+    "| instances | msg/s into Kafka | vs 1 instance | publishers offered msg/s | delivered / sent | CPU % of a core (per instance) | CPU µs/msg (all instances) | vs 1 instance | records per Kafka request | machine busy % | peak RSS MB (per instance) |",
+    "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
+  ];
+  for (const x of rows) {
+    lines.push(
+      `| ${x.instances} | ${int(x.rate)} | ${one ? (x.rate / one.rate).toFixed(2) + " ×" : "–"} | ${int(x.offeredRate)} | ${int(x.delivered)} / ${int(x.sent)} | ${x.cpuPercent.toFixed(0)} (${x.perInstanceCpuPercent.map((p) => p.toFixed(0)).join(" + ")}) | ${x.cpuUsPerMsg.toFixed(1)} | ${one ? (x.cpuUsPerMsg / one.cpuUsPerMsg).toFixed(2) + " ×" : "–"} | ${x.batchAvg.toFixed(0)} | ${x.machineBusyPercent.toFixed(0)} | ${x.peakRssMb.map((m) => m.toFixed(0)).join(", ")} |`,
+    );
+  }
+  lines.push(
+    "",
+    "Every instance, both brokers and the publishers share the same cores (machine busy % is all of them together), so more instances cannot add speed here: the rows show what sharing the route costs (more MQTT clients, more Kafka producers, so smaller batches and more requests for Kafka per message). A message delivered more than once would show as delivered above sent.",
+  );
+  return lines;
 }

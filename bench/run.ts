@@ -20,6 +20,9 @@
  * on the 100 B and 1 KB QoS 1 scenarios of both directions too (bench/peer.ts), with its own
  * targets; --peer builds the binary first if it is not cached. With --peer, the C clients
  * (mosquitto_pub → mosquitto_sub, kcat → kcat) are measured as reference rows, if installed.
+ *
+ * --scale (or `scale` in --only's list): one mqttToKafka route on 1, 2 and 3 connector instances
+ * sharing it, fed by --scale-publishers (default 2) publishers (bench/scale.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -37,6 +40,8 @@ import { judgeRounds } from "./rounds";
 import { toMarkdown, toPeerSvg, toSvg, type BenchResults, type CeilingResult, type PeerResult, type ReferenceResult, type ScenarioResult, type TargetResult } from "./report";
 import { BENTO_GUARANTEES, BENTO_VERSION, BentoProcess, bentoBatchPolicy, bentoBinary, bentoVersion, k2mConfig, m2kConfig, pahoUrl } from "./peer";
 import { cClientReferences } from "./c-clients";
+import { scalePass, type ScaleRow } from "./scale";
+import { backlogDrain, type BacklogResult } from "./backlog";
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +52,8 @@ const { values } = parseArgs({
     "mosquitto-inflight": { type: "string" },
     "memory-limit": { type: "string" },
     peer: { type: "boolean" },
+    scale: { type: "boolean" },
+    "scale-publishers": { type: "string" },
   },
 });
 const QUICK = values.quick ?? false;
@@ -78,6 +85,9 @@ const clock = () => {
 const log = (line: string) => void process.stdout.write(`[${clock()}] ${line}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The scale pass's route: the MQTT→Kafka baseline (QoS 1, 100 B, default batching). */
+const SCALE_SCENARIO = scenarios(false).find((s) => s.id === "m2k-q1-100b")!;
 
 /** Scenarios the peer bridge runs on (issue 19: QoS 1, 100 B and 1 KB, both directions). */
 const PEER_SCENARIOS = new Set(["m2k-q1-100b", "m2k-q1-1kb", "k2m-q1-100b", "k2m-q1-1kb"]);
@@ -419,6 +429,51 @@ async function bentoM2K(s: Scenario, bin: string, batched: boolean): Promise<Pee
   }
 }
 
+/** Messages queued for a backlog drain: twice the flat-out pass, so the drain lasts a few seconds. */
+const backlogCount = (s: Scenario): number => s.count * 2;
+
+/**
+ * The backlog drain (bench/backlog.ts) for the connector, then Bento with and without its batch
+ * policy, each on fresh topics and a persistent session of its own.
+ */
+async function backlogPass(s: Scenario, bin: string): Promise<NonNullable<ScenarioResult["backlog"]>> {
+  const ctx = { mqttUrl: brokers.mqtt.url, endOffsets: (t: string) => endOffsets(t), log };
+  const count = backlogCount(s);
+  const topic = await newTopic(`backlog-${s.id}`);
+  const route = `bl${topicSeq}`;
+  const mqttTopic = `bench/backlog/${s.id}/${topicSeq}`;
+  const connector = await backlogDrain(ctx, {
+    start: () => startConnector(s, `mqttToKafka: {name: ${route}, mqttTopic: "${mqttTopic}", kafkaTopic: ${topic}, qos: ${s.qos}, kafkaAcks: all}`),
+    topic,
+    mqttTopic,
+    count,
+    size: s.size,
+    pass: ++passSeq,
+    label: `${s.id}: connector`,
+  });
+  const peers: (BacklogResult & { variant: string; label: string })[] = [];
+  for (const batched of [true, false]) {
+    const t = await newTopic(`backlog-bento-${s.id}`);
+    const mt = `bench/backlog/bento/${s.id}/${topicSeq}`;
+    const clientId = `bento-backlog-${topicSeq}`;
+    const label = batched ? `Bento, batching ${bentoBatchPolicy(batchingOf(s))}` : "Bento, no batch policy";
+    const r = await backlogDrain(ctx, {
+      start: () =>
+        BentoProcess.start(bin, (httpPort) =>
+          m2kConfig({ mqttUrl: pahoUrl(brokers.mqtt.url), mqttTopic: mt, qos: s.qos, bootstrap: brokers.kafka.bootstrap, kafkaTopic: t, compression: s.compression, ...(batched ? { batching: batchingOf(s) } : {}), clientId, persistent: true }, httpPort),
+        ),
+      topic: t,
+      mqttTopic: mt,
+      count,
+      size: s.size,
+      pass: ++passSeq,
+      label: `${s.id}: ${label}`,
+    });
+    peers.push({ ...r, variant: batched ? "bento-batched" : "bento-unbatched", label });
+  }
+  return { connector, peers };
+}
+
 /** Bento Kafka→MQTT (kafka_franz input → mqtt output): drains the preloaded topic like the connector's flat-out pass. */
 async function bentoK2M(s: Scenario, bin: string, topic: string, pass: number): Promise<PeerResult> {
   const mqttTopic = `bench/bento/${s.id}/${++topicSeq}`;
@@ -501,6 +556,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
     log(`${s.id}: raw clients (mqtt.js subscriber → kafkajs producer) at the same rate: ${latencyText(rawLatency)}`);
     const peers = bento && PEER_SCENARIOS.has(s.id) ? [await bentoM2K(s, bento, true), await bentoM2K(s, bento, false)] : undefined;
     const replay = s.spool ? await runReplay(s, rate) : undefined;
+    const backlog = bento && PEER_SCENARIOS.has(s.id) ? await backlogPass(s, bento) : undefined;
     return {
       scenario: s,
       title: describe(s),
@@ -527,6 +583,7 @@ async function runM2K(s: Scenario): Promise<ScenarioResult> {
       ...(rawLatency ? { rawLatency } : {}),
       ...(peers ? { peers } : {}),
       ...(replay ? { replay } : {}),
+      ...(backlog ? { backlog } : {}),
       dropped: fin.dropped,
       exitCode: fin.exitCode,
     };
@@ -696,6 +753,23 @@ function targets(results: ScenarioResult[]): TargetResult[] {
         pass: r.cpuUsPerMsg <= leanest.cpuUsPerMsg,
       });
     }
+    if (r.backlog?.peers.length) {
+      const c = r.backlog.connector;
+      const fastest = r.backlog.peers.reduce((a, b) => (b.rate > a.rate ? b : a));
+      const leanest = r.backlog.peers.reduce((a, b) => (b.cpuUsPerMsg < a.cpuUsPerMsg ? b : a));
+      out.push({
+        scenario: s.id,
+        target: `backlog drain msg/s ≥ 1.5 × Bento's (its faster run: ${fastest.variant})`,
+        value: `${(c.rate / fastest.rate).toFixed(2)} × (${fmt(c.rate)} / ${fmt(fastest.rate)} msg/s), ${fmt(c.delivered)}/${fmt(c.count)} in Kafka`,
+        pass: c.rate >= 1.5 * fastest.rate && c.delivered >= c.count,
+      });
+      out.push({
+        scenario: s.id,
+        target: `backlog drain CPU µs/msg ≤ Bento's (its leaner run: ${leanest.variant})`,
+        value: `${c.cpuUsPerMsg.toFixed(1)} vs ${leanest.cpuUsPerMsg.toFixed(1)} µs/msg (${(c.cpuUsPerMsg / leanest.cpuUsPerMsg).toFixed(2)} ×)`,
+        pass: c.cpuUsPerMsg <= leanest.cpuUsPerMsg,
+      });
+    }
     const allArrived = r.latencyDelivered >= r.latencySent * 0.99;
     if (r.rawLatency) {
       out.push({
@@ -753,12 +827,17 @@ function memoryLimit(): number | undefined {
 async function main(): Promise<void> {
   runtime = connectorRuntime(resolve(__dirname, "..", ".."), memoryLimit());
   let list = scenarios(QUICK);
+  let scale = values.scale ?? false;
   if (values.only) {
     const ids = new Set(values.only.split(","));
+    scale ||= ids.delete("scale");
     list = scenarios(false).filter((s) => ids.has(s.id));
     if (QUICK) list = list.map((s) => ({ ...s, count: Math.round(s.count * 0.4) }));
-    if (!list.length) throw new Error(`--only matched no scenario; ids: ${scenarios(false).map((s) => s.id).join(", ")}`);
+    const unknown = [...ids].filter((id) => !list.some((s) => s.id === id));
+    if (unknown.length || (!list.length && !scale)) throw new Error(`--only ${values.only}: no scenario ${unknown.join(", ")}; ids: ${scenarios(false).map((s) => s.id).join(", ")}, scale`);
   }
+  const publishers = Number(values["scale-publishers"] ?? 2);
+  if (!Number.isInteger(publishers) || publishers < 1 || publishers > 8) throw new Error(`--scale-publishers ${values["scale-publishers"]}: expected a whole number from 1 to 8`);
   bento = bentoBinary(values.peer ?? false, resolve(__dirname, "..", ".."));
   const m = machine();
   log(`mqtt-kafka-connector benchmark${QUICK ? " (quick)" : ""}: ${list.length} scenarios, latency passes of ${LATENCY_SECONDS} s`);
@@ -772,6 +851,7 @@ async function main(): Promise<void> {
   await admin.connect();
   const results: ScenarioResult[] = [];
   let references: ReferenceResult[] | undefined;
+  let scaleRows: ScaleRow[] | undefined;
   try {
     if (values.peer) {
       references = await cClientReferences({ mqttPort: brokers.mqtt.port, bootstrap: brokers.kafka.bootstrap, newTopic, sizes: [100, 1024], quick: QUICK, log });
@@ -783,6 +863,30 @@ async function main(): Promise<void> {
       r.otherCpuPercent = otherCpuPercent(before, cpuSnapshot());
       if (r.otherCpuPercent >= 5) log(`${s.id}: other processes used ${r.otherCpuPercent.toFixed(0)} % of the machine meanwhile`);
       results.push(r);
+    }
+    if (scale) {
+      log(`scale: one mqttToKafka route (QoS 1, 100 B, default batching) on 1, 2 and 3 instances, ${publishers} publishers`);
+      const prof = process.env["BENCH_CPU_PROF"];
+      scaleRows = await scalePass(
+        {
+          mqttUrl: brokers.mqtt.url,
+          newTopic,
+          endOffsets: (t) => endOffsets(t),
+          startConnector: (route, instances, instance) =>
+            ConnectorProcess.start({
+              kafkaBootstrap: brokers.kafka.bootstrap,
+              mqttPort: brokers.mqtt.port,
+              topicMapSpec: topicMapSpec(SCALE_SCENARIO, route),
+              instances,
+              instance,
+              ...(prof ? { cpuProfDir: resolve(prof), profName: `scale-${instances}-${instance}` } : {}),
+              nodeArgs: runtime.nodeArgs,
+              ...(runtime.cgroupDir ? { cgroupDir: runtime.cgroupDir } : {}),
+            }),
+          log,
+        },
+        { counts: [1, 2, 3], messages: QUICK ? 60_000 : 150_000, publishers, size: SCALE_SCENARIO.size, rounds: 2 },
+      );
     }
   } finally {
     await admin.disconnect().catch(() => undefined);
@@ -816,6 +920,7 @@ async function main(): Promise<void> {
         }
       : {}),
     ...(references ? { references } : {}),
+    ...(scaleRows ? { scale: scaleRows } : {}),
     targets: targets(results),
   };
   mkdirSync(OUT, { recursive: true });
