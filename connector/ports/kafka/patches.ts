@@ -27,6 +27,12 @@
  */
 import Module from "node:module";
 import { isCheckedKafkajs } from "./internals";
+import { MAGIC_BYTE, recordBatchEncoders, type EncoderCtor } from "./record-batch";
+
+interface LongStatics {
+  fromInt(n: number): unknown;
+  fromValue(n: number): unknown;
+}
 
 interface GroupArgs {
   topic: string;
@@ -164,9 +170,19 @@ function install(): boolean {
     // Both are captured by the modules that require them when those load; once kafkajs is loaded, it is too late.
     if (require.cache[require.resolve("kafkajs/src/producer/sendMessages")]) return false;
     if (require.cache[require.resolve("kafkajs/src/protocol/recordBatch/v0")]) return false;
+    if (require.cache[require.resolve("kafkajs/src/protocol/recordBatch/record/v0")]) return false;
     const grouped = preload("kafkajs/src/producer/groupMessagesPerPartition", groupMessagesPerPartition);
     const crc = preload("kafkajs/src/protocol/recordBatch/crc32C", crc32c);
-    return grouped && crc;
+    const { record, recordBatch } = recordBatchEncoders({
+      Encoder: require("kafkajs/src/protocol/encoder") as EncoderCtor,
+      longFromInt: (n) => (require("kafkajs/src/utils/long") as LongStatics).fromInt(n),
+      longFromValue: (n) => (require("kafkajs/src/utils/long") as LongStatics).fromValue(n),
+      lookupCodec: (c) => (require("kafkajs/src/protocol/message/compression") as { lookupCodec(c: number): ReturnType<Parameters<typeof recordBatchEncoders>[0]["lookupCodec"]> }).lookupCodec(c),
+      crc32c,
+    });
+    const records = preload("kafkajs/src/protocol/recordBatch/record/v0", record);
+    const batches = preload("kafkajs/src/protocol/recordBatch/v0", { RecordBatch: recordBatch, MAGIC_BYTE });
+    return grouped && crc && records && batches;
   } catch {
     return false;
   }
