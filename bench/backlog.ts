@@ -6,7 +6,7 @@
  * show that, because one publisher with Mosquitto's Receive Maximum of 20 offers less than either
  * bridge takes. It is also what users meet after a restart or a rollout.
  */
-import { nowMs, sustained, type Timeline } from "./common";
+import { followCount, nowMs, sustained } from "./common";
 import { ProcSampler, statusKb, worker } from "./procs";
 
 /** A started bridge: its pid and how to stop it. */
@@ -60,20 +60,7 @@ export async function backlogDrain(ctx: BacklogContext, o: BacklogOptions): Prom
   const bridge = await o.start();
   const sampler = new ProcSampler(bridge.pid);
   try {
-    const tl: Timeline = [[t0, 0]];
-    let lastChange = nowMs();
-    const until = nowMs() + 180_000;
-    for (let last = 0; ; ) {
-      await sleep(20);
-      const n = (await ctx.endOffsets(o.topic)) - base;
-      const t = nowMs();
-      if (n !== last) {
-        tl.push([t, n]);
-        last = n;
-        lastChange = t;
-      }
-      if (n >= o.count || t > until || (n > 0 && t - lastChange > 3000)) break;
-    }
+    const tl = await followCount(async () => (await ctx.endOffsets(o.topic)) - base, o.count, 20, t0);
     sampler.stop();
     const w = sustained(tl.slice(1));
     const last = tl[tl.length - 1]!;

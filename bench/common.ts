@@ -108,6 +108,28 @@ export function timeAt(t: Timeline, target: number): number | undefined {
   return undefined;
 }
 
+/**
+ * Polls a running count (e.g. a topic's end offsets above where the pass began) every `everyMs`
+ * until it reaches `target`, or stops moving for 3 s after it started, or 180 s pass. Returns the
+ * counts as they changed, after a first point at `start` with 0.
+ */
+export async function followCount(read: () => Promise<number>, target: number, everyMs: number, start = nowMs()): Promise<Timeline> {
+  const tl: Timeline = [[start, 0]];
+  let lastChange = nowMs();
+  const until = nowMs() + 180_000;
+  for (let last = 0; ; ) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    const n = await read();
+    const t = nowMs();
+    if (n !== last) {
+      tl.push([t, n]);
+      last = n;
+      lastChange = t;
+    }
+    if (n >= target || t > until || (n > 0 && t - lastChange > 3000)) return tl;
+  }
+}
+
 export interface Window {
   /** Sustained rate between 10 % and 90 % of what arrived, msg/s. */
   rate: number;

@@ -5,13 +5,9 @@
  * the buffers outside it), which is what the garbage collector then has to find.
  * Options: --records N per batch (default 500), --rounds N (default 200).
  */
-import { readFileSync } from "node:fs";
-import Module from "node:module";
-import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { installKafkajs } from "../connector/ports/kafka/seam";
-import { crc32c } from "../connector/ports/kafka/patches";
-import { recordBatchEncoders, type EncoderCtor, type RecordArgs, type RecordBatchArgs } from "../connector/ports/kafka/record-batch";
+import { connectorEncoders, kafkajsEncoders, type Encoders } from "./kafkajs-encoders";
 import { makeFiller, stamp } from "./common";
 
 installKafkajs(); // the patched Encoder underneath both, as in the connector
@@ -19,30 +15,8 @@ const { values } = parseArgs({ options: { records: { type: "string" }, rounds: {
 const RECORDS = Number(values.records ?? 500);
 const ROUNDS = Number(values.rounds ?? 200);
 
-/** kafkajs' file compiled afresh (the seam has put ours in the require cache under its id). */
-function original<T>(request: string): T {
-  const file = require.resolve(request);
-  const m = new Module(file, module) as Module & { _compile(code: string, file: string): void; paths: string[] };
-  m.filename = file;
-  m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(dirname(file));
-  m._compile(readFileSync(file, "utf8"), file);
-  return m.exports as T;
-}
-
-type Enc = { buffer: Buffer };
-type Encoders = { record(a: RecordArgs): unknown; recordBatch(a: RecordBatchArgs): Promise<Enc> };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Long = require("kafkajs/src/utils/long") as { fromInt(n: number): unknown; fromValue(n: number): unknown };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { lookupCodec } = require("kafkajs/src/protocol/message/compression") as { lookupCodec(c: number): never };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Encoder = require("kafkajs/src/protocol/encoder") as EncoderCtor;
-
-const kafkajs: Encoders = {
-  record: original("kafkajs/src/protocol/recordBatch/record/v0"),
-  recordBatch: original<{ RecordBatch: Encoders["recordBatch"] }>("kafkajs/src/protocol/recordBatch/v0").RecordBatch,
-};
-const ours: Encoders = recordBatchEncoders({ Encoder, longFromInt: (n) => Long.fromInt(n), longFromValue: (n) => Long.fromValue(n), lookupCodec, crc32c });
+const kafkajs: Encoders = kafkajsEncoders();
+const ours: Encoders = connectorEncoders();
 
 /** One batch as the produce request builds it: the record spread with its deltas, then the batch. */
 async function encode(e: Encoders, messages: { key: Buffer | null; value: Buffer }[]): Promise<number> {

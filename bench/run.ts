@@ -31,7 +31,7 @@ import { parseArgs } from "node:util";
 import { execFileSync } from "node:child_process";
 import { Kafka, logLevel } from "kafkajs";
 import { startLocalBrokers, KAFKA_VERSION, type LocalBrokers } from "../scripts/local-brokers";
-import { nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
+import { followCount, nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
 import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker, type Worker } from "./procs";
 import { batchingOf, ceilingBatch, describe, FANOUT_BASELINE, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, SPOOL_BASELINE, type Scenario } from "./scenarios";
 import { replayPass, type ReplayResult } from "./spool-replay";
@@ -345,20 +345,7 @@ async function m2kFlatOut(s: Scenario, topic: string[], mqttTopic: string, sampl
   const pass = ++passSeq;
   const pub = worker("mqtt-pub", { url: brokers.mqtt.url, topic: mqttTopic, count: s.count, size: s.size, qos: s.qos, pass, ...(s.fanout ? { fanout: s.fanout } : {}) });
   await pub.ready;
-  const tl: Timeline = [[nowMs(), 0]];
-  let lastChange = nowMs();
-  const until = nowMs() + 180_000;
-  for (let last = 0; ; ) {
-    await sleep(50);
-    const n = (await endOffsets(topic)) - base;
-    const t = nowMs();
-    if (n !== last) {
-      tl.push([t, n]);
-      last = n;
-      lastChange = t;
-    }
-    if (n >= s.count || t > until || (n > 0 && t - lastChange > 3000)) break;
-  }
+  const tl = await followCount(async () => (await endOffsets(topic)) - base, s.count, 50);
   const pubResult = await pub.result;
   const w = mustWindow(tl.slice(1), s.id);
   const cpuSeconds = sampler.window(w.from, w.to).cpuSeconds;

@@ -9,7 +9,7 @@
  * the instances compete for the same cores the brokers need.
  */
 import { cpus } from "node:os";
-import { nowMs, sustained, type Timeline } from "./common";
+import { followCount, sustained } from "./common";
 import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, statusKb, worker } from "./procs";
 
 export interface ScaleRow {
@@ -132,20 +132,7 @@ async function scaleRound(ctx: ScaleContext, o: ScaleOptions, topic: string, mqt
   await Promise.all(pubs.map((p) => p.ready));
   const sent = per * o.publishers;
   const before = cpuSnapshot();
-  const tl: Timeline = [[nowMs(), 0]];
-  let lastChange = nowMs();
-  const until = nowMs() + 180_000;
-  for (let last = 0; ; ) {
-    await sleep(50);
-    const got = (await ctx.endOffsets(topic)) - base;
-    const t = nowMs();
-    if (got !== last) {
-      tl.push([t, got]);
-      last = got;
-      lastChange = t;
-    }
-    if (got >= sent || t > until || (got > 0 && t - lastChange > 3000)) break;
-  }
+  const tl = await followCount(async () => (await ctx.endOffsets(topic)) - base, sent, 50);
   const after = cpuSnapshot();
   // Late duplicates would land after the count reached `sent`: give them a moment to show.
   await sleep(500);

@@ -1,34 +1,12 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
-import Module from "node:module";
-import { dirname } from "node:path";
-import { crc32c } from "../../connector/ports/kafka/patches";
-import { PendingRecord, recordBatchEncoders, type EncoderCtor, type RecordArgs, type RecordBatchArgs } from "../../connector/ports/kafka/record-batch";
+import { PendingRecord, type RecordArgs, type RecordBatchArgs } from "../../connector/ports/kafka/record-batch";
+import { Compression, connectorEncoders, kafkajsEncoders, Long } from "../../bench/kafkajs-encoders";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Encoder = require("kafkajs/src/protocol/encoder") as EncoderCtor;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Long = require("kafkajs/src/utils/long") as { fromInt(n: number): unknown; fromValue(n: number): unknown };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { lookupCodec, Types } = require("kafkajs/src/protocol/message/compression") as { lookupCodec(c: number): never; Types: { None: number; GZIP: number } };
-
-/**
- * kafkajs' own file, compiled afresh: in this process the seam has replaced the module in the
- * require cache, so `require` would return ours.
- */
-function original<T>(request: string): T {
-  const file = require.resolve(request);
-  const m = new Module(file, module) as Module & { _compile(code: string, file: string): void; paths: string[] };
-  m.filename = file;
-  m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(dirname(file));
-  m._compile(readFileSync(file, "utf8"), file);
-  return m.exports as T;
-}
-
-type Enc = { buffer: Buffer };
-const kafkajsRecord = original<(a: RecordArgs) => Enc>("kafkajs/src/protocol/recordBatch/record/v0");
-const kafkajsBatch = original<{ RecordBatch(a: RecordBatchArgs): Promise<Enc> }>("kafkajs/src/protocol/recordBatch/v0").RecordBatch;
-const ours = recordBatchEncoders({ Encoder, longFromInt: (n) => Long.fromInt(n), longFromValue: (n) => Long.fromValue(n), lookupCodec, crc32c });
+const kafkajs = kafkajsEncoders();
+const kafkajsRecord = kafkajs.record;
+const kafkajsBatch = kafkajs.recordBatch;
+const ours = connectorEncoders();
+const Types = Compression.Types;
 
 const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
