@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import { startLocalBrokers } from "../scripts/local-brokers";
 import { ConnectorProcess } from "./procs";
+import { fmt } from "./common";
 
 const { values } = parseArgs({ options: { count: { type: "string" }, size: { type: "string" }, "naive-ms": { type: "string" } } });
 const COUNT = Number(values.count ?? 50_000);
@@ -47,7 +48,6 @@ function child(args: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProces
 
 const seconds = (r: Result) => Math.max(1, r.endAt - r.startAt) / 1000;
 const rate = (r: Result) => r.count / seconds(r);
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 type Admin = ReturnType<Kafka["admin"]>;
 async function endOffsetSum(admin: Admin, topic: string): Promise<number> {

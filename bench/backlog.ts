@@ -6,7 +6,7 @@
  * show that, because one publisher with Mosquitto's Receive Maximum of 20 offers less than either
  * bridge takes. It is also what users meet after a restart or a rollout.
  */
-import { followCount, nowMs, sustained } from "./common";
+import { fmt, followCount, nowMs, sleep, sustained } from "./common";
 import { ProcSampler, statusKb, worker } from "./procs";
 
 /** A started bridge: its pid and how to stop it. */
@@ -43,8 +43,6 @@ export interface BacklogResult {
   drainSeconds: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 export async function backlogDrain(ctx: BacklogContext, o: BacklogOptions): Promise<BacklogResult> {
   // 1. subscribe the persistent session, then go away

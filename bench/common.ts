@@ -108,6 +108,11 @@ export function timeAt(t: Timeline, target: number): number | undefined {
   return undefined;
 }
 
+export const sleep = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A whole number with thousands separators, as the reports print rates. */
+export const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
 /**
  * Polls a running count (e.g. a topic's end offsets above where the pass began) every `everyMs`
  * until it reaches `target`, or stops moving for 3 s after it started, or 180 s pass. Returns the
@@ -118,7 +123,7 @@ export async function followCount(read: () => Promise<number>, target: number, e
   let lastChange = nowMs();
   const until = nowMs() + 180_000;
   for (let last = 0; ; ) {
-    await new Promise((r) => setTimeout(r, everyMs));
+    await sleep(everyMs);
     const n = await read();
     const t = nowMs();
     if (n !== last) {

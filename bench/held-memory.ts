@@ -15,13 +15,13 @@ import { ConnectorMetrics } from "../connector/metrics";
 import type { KafkaProducerPort } from "../connector/ports/types";
 import type { MqttToKafkaRoute, TopicMapSpecResolved } from "../connector/config/schema";
 import { worker } from "./procs";
+import { sleep } from "./common";
 
 const { values } = parseArgs({ options: { count: { type: "string" }, size: { type: "string" }, properties: { type: "boolean" } } });
 const COUNT = Number(values.count ?? 50_000);
 const SIZE = Number(values.size ?? 100);
 
 const gc = (globalThis as { gc?: () => void }).gc;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function settle(): Promise<NodeJS.MemoryUsage> {
   for (let i = 0; i < 3; i++) {

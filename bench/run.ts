@@ -31,7 +31,7 @@ import { parseArgs } from "node:util";
 import { execFileSync } from "node:child_process";
 import { Kafka, logLevel } from "kafkajs";
 import { startLocalBrokers, KAFKA_VERSION, type LocalBrokers } from "../scripts/local-brokers";
-import { followCount, nowMs, sustained, type LatencySummary, type Timeline, type Window } from "./common";
+import { fmt, followCount, nowMs, sleep, sustained, type LatencySummary, type Timeline, type Window } from "./common";
 import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, otherCpuPercent, statusKb, worker, type Worker } from "./procs";
 import { batchingOf, ceilingBatch, describe, FANOUT_BASELINE, latencyBudgetMs, RECEIVE_MAXIMUM, scenarios, SPOOL_BASELINE, type Scenario } from "./scenarios";
 import { replayPass, type ReplayResult } from "./spool-replay";
@@ -83,8 +83,6 @@ const clock = () => {
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 };
 const log = (line: string) => void process.stdout.write(`[${clock()}] ${line}\n`);
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The scale pass's route: the MQTT→Kafka baseline (QoS 1, 100 B, default batching). */
 const SCALE_SCENARIO = scenarios(false).find((s) => s.id === "m2k-q1-100b")!;

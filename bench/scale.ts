@@ -9,7 +9,7 @@
  * the instances compete for the same cores the brokers need.
  */
 import { cpus } from "node:os";
-import { followCount, sustained } from "./common";
+import { fmt, followCount, sleep, sustained } from "./common";
 import { ConnectorProcess, ProcSampler, cpuSnapshot, metricValue, statusKb, worker } from "./procs";
 
 export interface ScaleRow {
@@ -53,8 +53,6 @@ export interface ScaleOptions {
   rounds: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 export async function scalePass(ctx: ScaleContext, o: ScaleOptions): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];

@@ -17,7 +17,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { Kafka, logLevel, CompressionTypes, CompressionCodecs, type Message } from "kafkajs";
 import { compressFrame, decompressFrame } from "lz4-napi";
-import { makeFiller, nowMs, readStamp, stamp, summarize, TimelineRecorder, type WorkerResult } from "./common";
+import { makeFiller, nowMs, readStamp, sleep, stamp, summarize, TimelineRecorder, type WorkerResult } from "./common";
 
 // The raw clients get plain lz4-napi, not the connector's codec module: that one also brings the
 // connector's fetch shaping and allocator setting, and the ceilings are meant to be stock clients.
@@ -45,7 +45,6 @@ const str = (k: string, d?: string): string => {
 };
 
 const say = (line: string): void => void process.stdout.write(line + "\n");
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** The result line; resolves once it is written (process.exit would drop a pending pipe write). */
 const finish = (r: WorkerResult): Promise<void> => new Promise((resolve) => process.stdout.write(JSON.stringify(r) + "\n", () => resolve()));
 
