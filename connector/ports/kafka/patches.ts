@@ -27,7 +27,7 @@
  */
 import Module from "node:module";
 import { isCheckedKafkajs } from "./internals";
-import { MAGIC_BYTE, recordBatchEncoders, type EncoderCtor } from "./record-batch";
+import { isFastVarLong, MAGIC_BYTE, recordBatchEncoders, sizeOfVarInt64, writeVarInt64, type EncoderCtor } from "./record-batch";
 
 interface LongStatics {
   fromInt(n: number): unknown;
@@ -63,11 +63,6 @@ interface EncoderClass {
   sizeOfVarLong(v: unknown): number;
 }
 
-const VARLONG_FAST_MAX = 2 ** 51;
-
-/** 64-bit zigzag of a safe integer |n| < 2^51, as a non-negative safe integer. */
-const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
-
 export function patchEncoder(Encoder: EncoderClass): void {
   const proto = Encoder.prototype;
   const originalWriteVarLong = proto.writeVarLong;
@@ -93,28 +88,13 @@ export function patchEncoder(Encoder: EncoderClass): void {
     return this;
   };
   proto.writeVarLong = function (this: EncoderLike, value: unknown) {
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || Math.abs(value) >= VARLONG_FAST_MAX) return originalWriteVarLong.call(this, value);
-    let z = zigzag(value);
+    if (!isFastVarLong(value)) return originalWriteVarLong.call(this, value);
     this.ensureAvailable(8);
-    const buf = this.buf;
-    let offset = this.offset;
-    while (z >= 0x80) {
-      buf[offset++] = (z % 0x80) | 0x80;
-      z = Math.floor(z / 0x80);
-    }
-    buf[offset++] = z;
-    this.offset = offset;
+    this.offset = writeVarInt64(this.buf, this.offset, value);
     return this;
   };
   Encoder.sizeOfVarLong = function (value: unknown): number {
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || Math.abs(value) >= VARLONG_FAST_MAX) return originalSizeOfVarLong.call(Encoder, value);
-    let z = zigzag(value);
-    let bytes = 1;
-    while (z >= 0x80) {
-      bytes++;
-      z = Math.floor(z / 0x80);
-    }
-    return bytes;
+    return isFastVarLong(value) ? sizeOfVarInt64(value) : originalSizeOfVarLong.call(Encoder, value);
   };
 }
 

@@ -28,6 +28,11 @@ interface Codec {
 }
 
 const VARLONG_FAST_MAX = 2 ** 51;
+/**
+ * A varlong the number arithmetic below writes: a safe integer with |n| < 2^51, so its zig-zag
+ * stays a safe integer. Anything else goes through kafkajs' Long code.
+ */
+export const isFastVarLong = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && Math.abs(v) < VARLONG_FAST_MAX;
 const NONE = 0;
 const COMPRESSION_CODEC_MASK = 0x07;
 const TRANSACTIONAL_MASK = 16;
@@ -108,7 +113,7 @@ export class PendingRecord {
 
 const zigzag64 = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 
-function sizeOfVarInt64(n: number): number {
+export function sizeOfVarInt64(n: number): number {
   let z = zigzag64(n);
   let bytes = 1;
   while (z >= 0x80) {
@@ -118,7 +123,7 @@ function sizeOfVarInt64(n: number): number {
   return bytes;
 }
 
-function writeVarInt64(buf: NodeBuffer, offset: number, n: number): number {
+export function writeVarInt64(buf: NodeBuffer, offset: number, n: number): number {
   let z = zigzag64(n);
   while (z >= 0x80) {
     buf[offset++] = (z % 0x80) | 0x80;
@@ -181,16 +186,19 @@ export function recordBatchEncoders(deps: {
         else pairs.push([k, bytesOf(v)]);
       }
     }
-    const ts = typeof timestampDelta === "number" && Number.isSafeInteger(timestampDelta) && Math.abs(timestampDelta) < VARLONG_FAST_MAX ? timestampDelta : new Encoder(16).writeVarLong(timestampDelta).buffer;
+    const ts = isFastVarLong(timestampDelta) ? timestampDelta : new Encoder(16).writeVarLong(timestampDelta).buffer;
     return new PendingRecord(offsetDelta, ts, bytesOf(key), bytesOf(value), pairs);
   }
 
-  /** The records one after another, each with its length prefix; a kafkajs Encoder record is copied as is. */
-  function writeRecords(records: unknown[]): NodeBuffer {
-    let size = 0;
+  /**
+   * The records one after another, each with its length prefix, after `before` bytes left for the
+   * caller; a kafkajs Encoder record is copied as is.
+   */
+  function writeRecords(records: unknown[], before: number): NodeBuffer {
+    let size = before;
     for (const r of records) size += r instanceof PendingRecord ? r.size : (r as KafkajsEncoder).offset;
     const buf = Buffer.allocUnsafe(size);
-    let offset = 0;
+    let offset = before;
     for (const r of records) {
       if (r instanceof PendingRecord) offset = r.write(buf, offset);
       else offset += (r as KafkajsEncoder).buf.copy(buf, offset, 0, (r as KafkajsEncoder).offset);
@@ -214,28 +222,18 @@ export function recordBatchEncoders(deps: {
     const attributes = (compression & COMPRESSION_CODEC_MASK) | (transactional ? TRANSACTIONAL_MASK : 0);
     // The body: fixed fields, the record count, then the records (compressed or not).
     const head = new Encoder(64).writeInt16(attributes).writeInt32(lastOffsetDelta).writeInt64(firstTimestamp).writeInt64(maxTimestamp).writeInt64(producerId).writeInt16(producerEpoch).writeInt32(firstSequence).writeInt32(records.length);
-    let payload: NodeBuffer;
-    let out: NodeBuffer;
     const prefix = 8 + 4 + 4 + 1 + 4; // firstOffset, batch length, leader epoch, magic, CRC
+    let out: NodeBuffer;
     if (compression === NONE) {
       // Records straight into the final buffer: one copy of each payload.
-      let size = 0;
-      for (const r of records) size += r instanceof PendingRecord ? r.size : (r as KafkajsEncoder).offset;
-      out = Buffer.allocUnsafe(prefix + head.offset + size);
-      let offset = prefix + head.buf.copy(out, prefix, 0, head.offset);
-      for (const r of records) {
-        if (r instanceof PendingRecord) offset = r.write(out, offset);
-        else offset += (r as KafkajsEncoder).buf.copy(out, offset, 0, (r as KafkajsEncoder).offset);
-      }
-      payload = out;
+      out = writeRecords(records, prefix + head.offset);
     } else {
-      const compressed = await deps.lookupCodec(compression).compress(wrap(writeRecords(records)));
+      const compressed = await deps.lookupCodec(compression).compress(wrap(writeRecords(records, 0)));
       out = Buffer.allocUnsafe(prefix + head.offset + compressed.length);
-      head.buf.copy(out, prefix, 0, head.offset);
       compressed.copy(out, prefix + head.offset);
-      payload = out;
     }
-    const bodyLength = payload.length - prefix;
+    head.buf.copy(out, prefix, 0, head.offset);
+    const bodyLength = out.length - prefix;
     const front = new Encoder(32).writeInt64(firstOffset).writeInt32(bodyLength + 9).writeInt32(partitionLeaderEpoch).writeInt8(MAGIC_BYTE);
     front.buf.copy(out, 0, 0, front.offset);
     out.writeUInt32BE(deps.crc32c(out.subarray(prefix)), front.offset);
